@@ -1,0 +1,72 @@
+"""A small X-Platform host that shows flask-xsms at work.
+
+``flask --app example_app init-db`` creates and seeds its database;
+``flask --app example_app run`` serves it. Config comes from ``FLASK_*`` environment
+variables, e.g. ``FLASK_XSMS_TWILIO_AUTH_TOKEN``.
+"""
+from __future__ import annotations
+
+import typing as t
+
+import click
+from flask import Flask
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+import flask_xsms
+
+from . import views
+from .host import xsms
+from .models import db
+from .models import User
+from .seed import DEMO_EMAIL
+from .seed import DEMO_PASSWORD
+from .seed import seed
+
+login_manager = LoginManager()
+login_manager.login_view = "login"
+login_manager.login_message = "Sign in to continue."
+csrf = CSRFProtect()
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def create_app(config: t.Mapping[str, t.Any] | None = None) -> Flask:
+    """Build the example host. ``config`` overrides everything else (used by tests)."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(
+        SECRET_KEY="dev-only-secret-change-me",
+        SQLALCHEMY_DATABASE_URI="sqlite:///example.sqlite",
+        XSMS_BASE_TEMPLATE="layout.html",
+    )
+    app.config.from_prefixed_env()
+    if config:
+        app.config.update(config)
+
+    db.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    xsms.init_app(app)
+    views.register(app)
+
+    @app.cli.command("init-db")
+    def init_db() -> None:
+        """Create the tables and the demo data (safe to run again)."""
+        init_database()
+        click.echo(f"Database ready: {db.engine.url.render_as_string()}")
+        click.echo(f"Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+
+    return app
+
+
+def init_database() -> None:
+    """Create the host's and the extension's tables, then the demo data. Idempotent."""
+    db.create_all()
+    xsms.create_all()
+    seed()
+
+
+__all__ = ["create_app", "flask_xsms", "init_database"]

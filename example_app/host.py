@@ -1,0 +1,45 @@
+"""How the example host tells flask-xsms about its domains, applications and users."""
+from __future__ import annotations
+
+from flask_login import current_user
+
+import flask_xsms
+
+from . import models
+from .models import db
+
+xsms = flask_xsms.XSMS()
+
+
+def as_xsms_domain(domain: models.Domain) -> flask_xsms.Domain:
+    return flask_xsms.Domain(
+        id=str(domain.id),
+        name=domain.name,
+        account_id=str(domain.environment.account_id),
+        environment=domain.environment.name,
+    )
+
+
+@xsms.domain_loader
+def load_domain(domain_id: str) -> flask_xsms.Domain | None:
+    if not domain_id.isdigit():
+        return None
+    domain = db.session.get(models.Domain, int(domain_id))
+    return as_xsms_domain(domain) if domain is not None else None
+
+
+@xsms.applications_loader
+def load_applications(domain: flask_xsms.Domain) -> list[flask_xsms.Application]:
+    host_domain = db.session.get(models.Domain, int(domain.id))
+    return [
+        flask_xsms.Application(id=str(a.id), name=a.name, channel_type=a.channel_type)
+        for a in host_domain.applications
+    ]
+
+
+@xsms.permission_handler
+def may_manage(domain: flask_xsms.Domain) -> bool:
+    """Signed-in users manage the domains of the accounts they belong to."""
+    if not current_user.is_authenticated:
+        return False
+    return any(str(account.id) == domain.account_id for account in current_user.accounts)

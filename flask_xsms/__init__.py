@@ -1,0 +1,32 @@
+"""flask-xsms: X-Platform's Twilio SMS integration as a Flask extension."""
+from __future__ import annotations
+
+from . import signals
+from .errors import BindingError
+from .errors import DomainNotFound
+from .errors import NumberError
+from .errors import PermissionDenied
+from .errors import RowError
+from .errors import XSMSError
+from .extension import XSMS
+from .types import Application
+from .types import BINDABLE_CHANNEL_TYPES
+from .types import Credentials
+from .types import Domain
+from .types import Pair
+
+__all__ = [
+    "Application",
+    "BINDABLE_CHANNEL_TYPES",
+    "BindingError",
+    "Credentials",
+    "Domain",
+    "DomainNotFound",
+    "NumberError",
+    "Pair",
+    "PermissionDenied",
+    "RowError",
+    "XSMS",
+    "XSMSError",
+    "signals",
+]

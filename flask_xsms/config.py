@@ -1,0 +1,42 @@
+"""Configuration keys of flask-xsms and their defaults.
+
+This is the one place defaults live. :meth:`flask_xsms.XSMS.init_app` sets each of them
+on ``app.config`` with the ``XSMS_`` prefix unless the host has set it already.
+"""
+from __future__ import annotations
+
+import typing as t
+
+from flask import current_app
+
+PREFIX = "XSMS_"
+
+#: Unprefixed names and default values. Documented in ``docs/config.rst``.
+DEFAULTS: dict[str, t.Any] = {
+    # Where the extension's pages and webhooks are mounted.
+    "URL_PREFIX": "/xsms",
+    # Name of the ``flask`` CLI group.
+    "CLI_GROUP": "xsms",
+    # Twilio credentials used when the host registers no credentials loader.
+    "TWILIO_ACCOUNT_SID": None,
+    "TWILIO_AUTH_TOKEN": None,
+    # Scheme, host and optional path prefix that Twilio uses to reach this app,
+    # e.g. "https://sms.example.com". None: built from the request.
+    "PUBLIC_BASE_URL": None,
+    # Template that the extension's pages extend; it must define the blocks
+    # "title" and "content". Set it to the host's own layout to embed the pages.
+    "BASE_TEMPLATE": "xsms/layout.html",
+}
+
+
+def apply_defaults(config: t.MutableMapping[str, t.Any]) -> None:
+    """Set every default on ``config`` where the host has not set the key."""
+    for key, value in DEFAULTS.items():
+        config.setdefault(PREFIX + key, value)
+
+
+def config_value(key: str) -> t.Any:
+    """Return ``XSMS_<key>`` of the current app; a misspelt key raises ``KeyError``."""
+    if key not in DEFAULTS:
+        raise KeyError(f"{PREFIX}{key} is not a flask-xsms configuration key.")
+    return current_app.config[PREFIX + key]

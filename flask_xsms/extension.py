@@ -1,0 +1,232 @@
+"""The :class:`XSMS` extension object and its per-app state."""
+from __future__ import annotations
+
+import logging
+import typing as t
+
+from flask import current_app
+from flask import Flask
+
+from . import config as _config
+from .errors import DomainNotFound
+from .errors import PermissionDenied
+from .models import metadata
+from .types import Application
+from .types import ApplicationsLoader
+from .types import Credentials
+from .types import CredentialsLoader
+from .types import Domain
+from .types import DomainLoader
+from .types import PermissionCallback
+
+if t.TYPE_CHECKING:
+    from flask_sqlalchemy import SQLAlchemy
+
+logger = logging.getLogger("flask_xsms")
+
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+PERMISSION_HELP = (
+    "flask-xsms refused access to the integration settings of IA Domain %r because no "
+    "permission callback is registered. Register one with @xsms.permission_handler: a "
+    "function that takes a flask_xsms.Domain and returns True when the current user may "
+    "manage it."
+)
+
+
+class XSMS:
+    """Twilio SMS integration for X-Platform applications.
+
+    Use ``XSMS(app)``, or ``xsms = XSMS()`` then ``xsms.init_app(app)`` in an app factory.
+    The tables are used through the host's Flask-SQLAlchemy instance: pass it as ``db``, or
+    call ``db.init_app(app)`` before ``init_app`` and it is found in ``app.extensions``.
+
+    The host tells the extension about its domains and applications through the
+    :meth:`domain_loader`, :meth:`applications_loader`, :meth:`permission_handler` and
+    (optionally) :meth:`credentials_loader` decorators.
+
+    :param app: the Flask app to set up now.
+    :param db: the host's :class:`flask_sqlalchemy.SQLAlchemy` instance.
+    """
+
+    def __init__(self, app: Flask | None = None, *, db: SQLAlchemy | None = None) -> None:
+        self._db = db
+        self._domain_loader: DomainLoader | None = None
+        self._applications_loader: ApplicationsLoader | None = None
+        self._permission_callback: PermissionCallback | None = None
+        self._credentials_loader: CredentialsLoader | None = None
+        if app is not None:
+            self.init_app(app)
+
+    #: The metadata of the extension's tables, for Alembic's ``target_metadata``.
+    metadata = metadata
+
+    def init_app(self, app: Flask, *, db: SQLAlchemy | None = None) -> None:
+        """Set config defaults, register the blueprint and the CLI group on ``app``."""
+        if "xsms" in app.extensions:
+            raise RuntimeError(
+                "An XSMS instance is already registered on this Flask app."
+                " Import and use that instance instead."
+            )
+        _config.apply_defaults(app.config)
+        db = db or self._db or app.extensions.get("sqlalchemy")
+        if db is None:
+            raise RuntimeError(
+                "flask-xsms keeps its tables in the host's database through Flask-SQLAlchemy."
+                " Call db.init_app(app) before xsms.init_app(app), or pass db=... ."
+            )
+        _check_config(app)
+        app.extensions["xsms"] = _State(self, db)
+
+        from .views import create_blueprint
+
+        app.register_blueprint(create_blueprint(), url_prefix=app.config["XSMS_URL_PREFIX"])
+
+        from .cli import xsms_cli
+
+        app.cli.add_command(xsms_cli, name=app.config["XSMS_CLI_GROUP"])
+
+    # -- host callbacks -------------------------------------------------------------
+
+    def domain_loader(self, callback: F) -> F:
+        """Register the function that loads a domain.
+
+        It gets a domain id (a string) and returns a :class:`~flask_xsms.Domain`, or
+        ``None`` when there is no such domain. It must not raise for unknown ids.
+        Usable as a decorator.
+        """
+        self._domain_loader = callback
+        return callback
+
+    def applications_loader(self, callback: F) -> F:
+        """Register the function that lists the applications of a domain.
+
+        It gets a :class:`~flask_xsms.Domain` and returns an iterable of
+        :class:`~flask_xsms.Application`, every channel type included: the extension
+        picks the bindable ones itself. Usable as a decorator.
+        """
+        self._applications_loader = callback
+        return callback
+
+    def permission_handler(self, callback: F) -> F:
+        """Register the function that decides who may manage a domain's integration.
+
+        It gets a :class:`~flask_xsms.Domain` and returns ``True`` when the current user
+        (the host's notion, e.g. Flask-Login's ``current_user``) may open and change its
+        Twilio SMS settings. Without one, every settings page answers 403.
+        Usable as a decorator.
+        """
+        self._permission_callback = callback
+        return callback
+
+    def credentials_loader(self, callback: F) -> F:
+        """Register the function that gives the Twilio credentials of an account.
+
+        It gets an X-Platform account id (a string) and returns
+        :class:`~flask_xsms.Credentials` or ``None``. Without one, every account uses
+        ``XSMS_TWILIO_ACCOUNT_SID`` and ``XSMS_TWILIO_AUTH_TOKEN``. Usable as a decorator.
+        """
+        self._credentials_loader = callback
+        return callback
+
+    # -- tables ---------------------------------------------------------------------
+
+    def create_all(self) -> None:
+        """Create the extension's tables in the host's database, if they are missing.
+
+        Needs an app context. Hosts that manage their schema with Alembic include
+        :attr:`metadata` in ``target_metadata`` instead.
+        """
+        metadata.create_all(get_state().db.engine)
+
+    def drop_all(self) -> None:
+        """Drop the extension's tables. Needs an app context."""
+        metadata.drop_all(get_state().db.engine)
+
+
+class _State:
+    """What one app knows of the extension: the XSMS object and the host's ``db``."""
+
+    def __init__(self, xsms: XSMS, db: SQLAlchemy) -> None:
+        self.xsms = xsms
+        self.db = db
+        self.warned_no_permission = False
+
+    @property
+    def session(self) -> t.Any:
+        return self.db.session
+
+    def load_domain(self, domain_id: str) -> Domain | None:
+        loader = self.xsms._domain_loader
+        if loader is None:
+            raise RuntimeError(
+                "flask-xsms needs to load IA Domains. Register a loader with"
+                " @xsms.domain_loader (see the docs, 'Host integration')."
+            )
+        return loader(str(domain_id))
+
+    def applications(self, domain: Domain) -> list[Application]:
+        loader = self.xsms._applications_loader
+        if loader is None:
+            raise RuntimeError(
+                "flask-xsms needs the applications of each IA Domain. Register a loader"
+                " with @xsms.applications_loader (see the docs, 'Host integration')."
+            )
+        return list(loader(domain))
+
+    def may_manage(self, domain: Domain) -> bool:
+        callback = self.xsms._permission_callback
+        if callback is None:
+            if not self.warned_no_permission:
+                logger.warning(PERMISSION_HELP, domain.id)
+                self.warned_no_permission = True
+            return False
+        return bool(callback(domain))
+
+    def manageable_domain(self, domain_id: str) -> Domain:
+        """The domain, if it exists and the current user may manage it."""
+        domain = self.load_domain(domain_id)
+        if domain is None:
+            raise DomainNotFound()
+        if not self.may_manage(domain):
+            raise PermissionDenied()
+        return domain
+
+    def credentials(self, account_id: str) -> Credentials | None:
+        loader = self.xsms._credentials_loader
+        if loader is not None:
+            return loader(str(account_id))
+        sid = current_app.config["XSMS_TWILIO_ACCOUNT_SID"]
+        token = current_app.config["XSMS_TWILIO_AUTH_TOKEN"]
+        if sid and token:
+            return Credentials(account_sid=sid, auth_token=token)
+        return None
+
+
+def get_state(app: Flask | None = None) -> _State:
+    """The extension state of ``app`` (default: the current app)."""
+    app = app or current_app
+    try:
+        return t.cast(_State, app.extensions["xsms"])
+    except KeyError:
+        raise RuntimeError(
+            "flask-xsms is not set up on this app. Did you forget to call"
+            " 'xsms.init_app(app)'?"
+        ) from None
+
+
+def _check_config(app: Flask) -> None:
+    prefix = app.config["XSMS_URL_PREFIX"]
+    if not isinstance(prefix, str) or not prefix.startswith("/"):
+        raise ValueError(f"XSMS_URL_PREFIX must be a path that starts with '/', not {prefix!r}.")
+    base = app.config["XSMS_PUBLIC_BASE_URL"]
+    if base is not None and not (
+        isinstance(base, str) and base.startswith(("http://", "https://"))
+    ):
+        raise ValueError(
+            "XSMS_PUBLIC_BASE_URL must be an absolute URL such as 'https://sms.example.com',"
+            f" not {base!r}."
+        )
+    sid = app.config["XSMS_TWILIO_ACCOUNT_SID"]
+    if sid and not str(sid).startswith("AC"):
+        raise ValueError("XSMS_TWILIO_ACCOUNT_SID must be an account SID that starts with 'AC'.")

@@ -1,0 +1,152 @@
+"""The extension's tables, all prefixed ``xsms_``.
+
+They live on their own :data:`metadata` and are used through the host's
+Flask-SQLAlchemy session, so they sit in the host's database. Create them with
+:meth:`flask_xsms.XSMS.create_all` or ``flask xsms create-tables``; hosts that use
+Alembic add :data:`metadata` to their ``target_metadata``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: The metadata of every ``xsms_`` table.
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+HostId = sa.String(64)
+PhoneNumber = sa.String(32)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def new_webhook_id() -> str:
+    """An opaque, unguessable id for a domain's webhook URLs (128 random bits)."""
+    return secrets.token_hex(16)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+    type_annotation_map = {dt.datetime: sa.DateTime(timezone=True)}
+
+
+class Integration(Base):
+    """The Twilio SMS integration of one IA Domain.
+
+    Fields: ``domain_id``, ``account_id``, ``environment`` (copied from the host's
+    domain), ``webhook_id`` (the opaque id in the domain's webhook URLs), ``created_at``.
+    """
+
+    __tablename__ = "xsms_integration"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain_id: Mapped[str] = mapped_column(HostId, unique=True)
+    account_id: Mapped[str] = mapped_column(HostId)
+    environment: Mapped[str] = mapped_column(sa.String(64))
+    webhook_id: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_webhook_id)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    bindings: Mapped[list[NumberBinding]] = relationship(
+        back_populates="integration", order_by="NumberBinding.position"
+    )
+
+
+class NumberBinding(Base):
+    """A Twilio phone number bound to one application of a domain.
+
+    Fields: ``phone_number`` (E.164), ``account_id``, ``environment``, ``domain_id``,
+    ``application_id``, ``position`` (order on the settings page). A number is unique
+    per account: the database enforces it with ``uq_xsms_number_binding_account_id_phone_number``.
+    """
+
+    __tablename__ = "xsms_number_binding"
+    __table_args__ = (sa.UniqueConstraint("account_id", "phone_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    integration_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("xsms_integration.id", ondelete="CASCADE"), index=True
+    )
+    account_id: Mapped[str] = mapped_column(HostId)
+    environment: Mapped[str] = mapped_column(sa.String(64))
+    domain_id: Mapped[str] = mapped_column(HostId)
+    application_id: Mapped[str] = mapped_column(HostId)
+    phone_number: Mapped[str] = mapped_column(PhoneNumber)
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    integration: Mapped[Integration] = relationship(back_populates="bindings")
+
+    def __repr__(self) -> str:
+        return f"<NumberBinding {self.phone_number} -> application {self.application_id}>"
+
+
+class Conversation(Base):
+    """An SMS conversation between one customer number and one application.
+
+    A conversation stays open while messages keep coming; inactivity closes it.
+    """
+
+    __tablename__ = "xsms_conversation"
+    __table_args__ = (
+        sa.Index("ix_xsms_conversation_open", "integration_id", "application_id", "customer_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    integration_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("xsms_integration.id", ondelete="CASCADE")
+    )
+    application_id: Mapped[str] = mapped_column(HostId)
+    customer_number: Mapped[str] = mapped_column(PhoneNumber)
+    service_number: Mapped[str] = mapped_column(PhoneNumber)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_message_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[dt.datetime | None]
+
+
+class Message(Base):
+    """One inbound or outbound SMS/MMS.
+
+    Inbound messages are stored before any chatbot code runs; ``sid`` (Twilio's
+    ``MessageSid``) is unique, which makes a repeated webhook idempotent.
+    """
+
+    __tablename__ = "xsms_message"
+    __table_args__ = (sa.Index("ix_xsms_message_integration_created", "integration_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    direction: Mapped[str] = mapped_column(sa.String(16))  # "inbound" or "outbound"
+    integration_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("xsms_integration.id", ondelete="SET NULL")
+    )
+    conversation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("xsms_conversation.id", ondelete="SET NULL")
+    )
+    application_id: Mapped[str | None] = mapped_column(HostId)
+    account_sid: Mapped[str | None] = mapped_column(sa.String(64))
+    from_number: Mapped[str] = mapped_column(sa.String(64))
+    to_number: Mapped[str] = mapped_column(sa.String(64))
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    media: Mapped[list[dict[str, str]]] = mapped_column(sa.JSON, default=list)
+    num_segments: Mapped[int | None]
+    status: Mapped[str] = mapped_column(sa.String(32))
+    error_code: Mapped[str | None] = mapped_column(sa.String(32))
+    error_message: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

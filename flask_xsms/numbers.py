@@ -1,0 +1,211 @@
+"""The number rules: one service that the settings page, the JSON API and the CLI call.
+
+* numbers are normalised to E.164 with :mod:`phonenumbers`, and must start with ``+``;
+* only ``Customer Assistant`` and ``Agent Assistant`` applications of the domain are bound;
+* a number is used once per account (the database enforces it too);
+* a save replaces all of a domain's pairs at once, or nothing when any row is wrong.
+"""
+from __future__ import annotations
+
+import collections.abc as c
+import re
+
+import phonenumbers
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from .errors import BindingError
+from .errors import NumberError
+from .errors import RowError
+from .extension import get_state
+from .integrations import integration_for
+from .models import NumberBinding
+from .signals import numbers_saved
+from .types import Application
+from .types import Domain
+from .types import Pair
+
+#: The original product's words for a number without ``+``.
+PLUS_SIGN_REQUIRED = "Phone numbers need to start with a + sign."
+NUMBER_REQUIRED = "Enter a phone number."
+APPLICATION_REQUIRED = "Choose an application."
+WRONG_CHANNEL_TYPE = (
+    "Only Customer Assistant and Agent Assistant applications can be bound to a phone number."
+)
+
+# What people type around the digits: spaces, dashes, dots and parentheses.
+_PRETTY_NUMBER = re.compile(r"^\+[0-9 ().\-\u00a0]{1,40}$")
+
+
+def normalize_number(raw: str | None) -> str:
+    """Return ``raw`` in E.164 (``+1 (415) 555-0100`` → ``+14155550100``).
+
+    :raises NumberError: with a message to show, when the number is empty, has no
+        leading ``+`` or is not a valid phone number.
+    """
+    text = (raw or "").strip()
+    if not text:
+        raise NumberError(NUMBER_REQUIRED)
+    if not text.startswith("+"):
+        raise NumberError(PLUS_SIGN_REQUIRED)
+    invalid = NumberError(f"{text} is not a valid phone number.")
+    if not _PRETTY_NUMBER.match(text):
+        raise invalid
+    try:
+        parsed = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        raise invalid from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise invalid
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def bindable_applications(domain: Domain) -> list[Application]:
+    """The domain's applications that can be bound: Customer and Agent Assistants."""
+    return [a for a in get_state().applications(domain) if a.bindable]
+
+
+def bindings_of(domain: Domain) -> list[NumberBinding]:
+    """The domain's number bindings, in the order they were saved."""
+    return list(
+        get_state().session.scalars(
+            sa.select(NumberBinding)
+            .filter_by(domain_id=domain.id)
+            .order_by(NumberBinding.position, NumberBinding.id)
+        )
+    )
+
+
+def find_binding(account_id: str, phone_number: str) -> NumberBinding | None:
+    """The binding of an E.164 number in an account, or ``None``."""
+    return get_state().session.scalar(
+        sa.select(NumberBinding).filter_by(account_id=account_id, phone_number=phone_number)
+    )
+
+
+def check_pairs(domain: Domain, pairs: c.Sequence[Pair]) -> tuple[list[str | None], list[RowError]]:
+    """Check every row against the rules without saving anything.
+
+    Returns the normalised number of each row (``None`` where it is wrong) and the
+    errors, one per problem, in row order.
+    """
+    applications = {a.id: a for a in get_state().applications(domain)}
+    errors: list[RowError] = []
+    numbers: list[str | None] = []
+    first_row: dict[str, int] = {}
+
+    for row, pair in enumerate(pairs):
+        number: str | None = None
+        try:
+            number = normalize_number(pair.phone_number)
+        except NumberError as e:
+            errors.append(RowError(row, "phone_number", str(e)))
+        else:
+            if number in first_row:
+                errors.append(
+                    RowError(row, "phone_number", f"{number} is already used in this IA Domain.")
+                )
+                number = None
+            else:
+                first_row[number] = row
+        numbers.append(number)
+
+        application_id = str(pair.application_id or "").strip()
+        application = applications.get(application_id)
+        if not application_id:
+            errors.append(RowError(row, "application", APPLICATION_REQUIRED))
+        elif application is None:
+            errors.append(
+                RowError(
+                    row,
+                    "application",
+                    f"This application is not in the IA Domain {domain.label}.",
+                )
+            )
+        elif not application.bindable:
+            errors.append(RowError(row, "application", WRONG_CHANNEL_TYPE))
+
+    errors.extend(_used_elsewhere(domain, first_row))
+    errors.sort(key=lambda e: (e.row, e.field != "phone_number"))
+    return numbers, errors
+
+
+def replace_bindings(domain: Domain, pairs: c.Iterable[Pair]) -> list[NumberBinding]:
+    """Make ``pairs`` the domain's bindings, all at once, and commit.
+
+    :raises BindingError: when any row breaks a rule; nothing is changed then.
+    """
+    pairs = list(pairs)
+    numbers, errors = check_pairs(domain, pairs)
+    if errors:
+        raise BindingError(errors)
+
+    state = get_state()
+    session = state.session
+    integration = integration_for(domain)
+    assert integration is not None
+    existing = {b.phone_number: b for b in bindings_of(domain)}
+    saved: list[NumberBinding] = []
+    for position, (number, pair) in enumerate(zip(numbers, pairs)):
+        assert number is not None
+        binding = existing.pop(number, None)
+        if binding is None:
+            binding = NumberBinding(
+                integration_id=integration.id,
+                account_id=domain.account_id,
+                environment=domain.environment,
+                domain_id=domain.id,
+                phone_number=number,
+            )
+            session.add(binding)
+        binding.application_id = str(pair.application_id).strip()
+        binding.position = position
+        saved.append(binding)
+    for binding in existing.values():
+        session.delete(binding)
+
+    try:
+        session.commit()
+    except IntegrityError:
+        # Another save took one of these numbers between our check and our commit.
+        session.rollback()
+        taken = {n: row for row, n in enumerate(numbers) if n is not None}
+        raise BindingError(_used_elsewhere(domain, taken) or [_conflict_without_owner()]) from None
+
+    numbers_saved.send(current_app._get_current_object(), domain=domain, bindings=saved)
+    return saved
+
+
+def _used_elsewhere(domain: Domain, rows: dict[str, int]) -> list[RowError]:
+    """Errors for numbers of ``rows`` bound in another domain of the same account."""
+    if not rows:
+        return []
+    state = get_state()
+    others = state.session.scalars(
+        sa.select(NumberBinding).where(
+            NumberBinding.account_id == domain.account_id,
+            NumberBinding.phone_number.in_(list(rows)),
+            NumberBinding.domain_id != domain.id,
+        )
+    )
+    errors = []
+    for binding in others:
+        owner = state.load_domain(binding.domain_id)
+        where = (
+            f"the IA Domain {owner.label}"
+            if owner is not None
+            else f"another IA Domain ({binding.environment})"
+        )
+        errors.append(
+            RowError(
+                rows[binding.phone_number],
+                "phone_number",
+                f"{binding.phone_number} is already used in {where}.",
+            )
+        )
+    return errors
+
+
+def _conflict_without_owner() -> RowError:
+    return RowError(0, "phone_number", "Another save changed these numbers at the same time. Try again.")
