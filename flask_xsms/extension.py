@@ -79,8 +79,11 @@ class XSMS:
         app.extensions["xsms"] = _State(self, db)
 
         from .views import create_blueprint
+        from .webhooks import create_webhooks_blueprint
 
-        app.register_blueprint(create_blueprint(), url_prefix=app.config["XSMS_URL_PREFIX"])
+        prefix = app.config["XSMS_URL_PREFIX"]
+        app.register_blueprint(create_blueprint(), url_prefix=prefix)
+        app.register_blueprint(create_webhooks_blueprint(app), url_prefix=prefix)
 
         from .cli import xsms_cli
 

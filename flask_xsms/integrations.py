@@ -1,7 +1,14 @@
 """The integration record of each IA Domain: its opaque webhook id."""
 from __future__ import annotations
 
+import dataclasses
+import typing as t
+
 import sqlalchemy as sa
+from flask import current_app
+from flask import has_request_context
+from flask import request
+from flask import url_for
 from sqlalchemy.exc import IntegrityError
 
 from .extension import get_state
@@ -44,3 +51,46 @@ def integration_for(domain: Domain, *, create: bool = True) -> Integration | Non
 def integration_by_webhook_id(webhook_id: str) -> Integration | None:
     """The integration whose webhook URLs carry ``webhook_id``, or ``None``."""
     return get_state().session.scalar(sa.select(Integration).filter_by(webhook_id=webhook_id))
+
+
+@dataclasses.dataclass(frozen=True)
+class WebhookURLs:
+    """The absolute URLs of a domain's webhooks, as Twilio must call them."""
+
+    request_url: str
+    fallback_url: str
+    status_callback_url: str
+
+
+#: Endpoint of each webhook in the ``xsms_webhooks`` blueprint.
+WEBHOOK_ENDPOINTS = {
+    "request_url": "xsms_webhooks.inbound",
+    "fallback_url": "xsms_webhooks.fallback",
+    "status_callback_url": "xsms_webhooks.status",
+}
+
+
+def public_url(endpoint: str, **values: t.Any) -> str:
+    """The absolute URL of ``endpoint`` as Twilio reaches it: the one place URLs are built.
+
+    With ``XSMS_PUBLIC_BASE_URL`` set, that base plus the route's path within the app;
+    otherwise Flask's external URL of the current request (or ``SERVER_NAME``).
+    """
+    base = current_app.config["XSMS_PUBLIC_BASE_URL"]
+    if not base:
+        return url_for(endpoint, _external=True, **values)
+    path = url_for(endpoint, _external=False, **values)
+    script_root = request.script_root if has_request_context() else ""
+    if script_root and path.startswith(script_root):
+        path = path[len(script_root) :]
+    return base.rstrip("/") + path
+
+
+def webhook_urls(integration: Integration) -> WebhookURLs:
+    """The Request URL, Fallback URL and status-callback URL of ``integration``."""
+    return WebhookURLs(
+        **{
+            name: public_url(endpoint, webhook_id=integration.webhook_id)
+            for name, endpoint in WEBHOOK_ENDPOINTS.items()
+        }
+    )
