@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import typing as t
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase
@@ -148,5 +149,33 @@ class Message(Base):
     status: Mapped[str] = mapped_column(sa.String(32))
     error_code: Mapped[str | None] = mapped_column(sa.String(32))
     error_message: Mapped[str | None] = mapped_column(sa.Text)
+    #: For inbound messages: the TwiML answered to Twilio, replayed for a repeated MessageSid.
+    response_twiml: Mapped[str | None] = mapped_column(sa.Text)
+    #: For replies: the inbound message they answer.
+    in_reply_to_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("xsms_message.id", ondelete="SET NULL")
+    )
+    #: Twilio's parameters as received (inbound) or extra facts (outbound), without secrets.
+    details: Mapped[dict[str, t.Any]] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OptOut(Base):
+    """Whether a customer opted out of messages from one Twilio number (or service).
+
+    One row per (account, service number, customer number); ``opted_out`` flips with
+    STOP-family and START-family keywords, ``OptOutType`` and Twilio error 21610.
+    """
+
+    __tablename__ = "xsms_opt_out"
+    __table_args__ = (sa.UniqueConstraint("account_id", "service_number", "customer_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[str] = mapped_column(HostId)
+    service_number: Mapped[str] = mapped_column(sa.String(64))
+    customer_number: Mapped[str] = mapped_column(sa.String(64))
+    opted_out: Mapped[bool] = mapped_column(default=True)
+    #: What made it so: the keyword, "OptOutType", or "error 21610".
+    reason: Mapped[str] = mapped_column(sa.String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
