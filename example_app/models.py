@@ -1,6 +1,7 @@
 """The example host's own data: accounts, environments, IA Domains, applications, users."""
 from __future__ import annotations
 
+from flask import current_app
 from flask_login import UserMixin
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import ForeignKey
@@ -64,7 +65,8 @@ class User(UserMixin, db.Model):
     accounts: Mapped[list[Account]] = relationship(secondary=user_accounts)
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import typing as t
 
 import pytest
@@ -22,24 +23,33 @@ def _postgresql_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def postgresql_url() -> str:
-    """A reachable PostgreSQL URL; skipped locally without a server, required in CI."""
+def postgresql_url() -> t.Iterator[str]:
+    """A reachable PostgreSQL URL; skipped locally without a server, required in CI.
+
+    Each test run works in a schema of its own, so runs in parallel don't meet.
+    """
     url = _postgresql_url()
     engine = sa.create_engine(url)
+    schema = f"xsms_test_{os.getpid()}_{secrets.token_hex(4)}"
     try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("select 1"))
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     except Exception as e:  # any failure to connect means "no server here"
         reason = (
             f"PostgreSQL at {engine.url.render_as_string()} is not reachable ({type(e).__name__});"
             " set XSMS_TEST_DATABASE_URL to run the PostgreSQL variant"
         )
+        engine.dispose()
         if IN_CI:
             pytest.fail(reason + " (required when CI=true)")
         pytest.skip(reason)
+    try:
+        isolated = sa.make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield isolated.render_as_string(hide_password=False)
     finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
-    return url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
