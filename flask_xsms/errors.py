@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import Forbidden
 from werkzeug.exceptions import NotFound
 
@@ -53,3 +54,10 @@ class PermissionDenied(XSMSError, Forbidden):
     """The host's permission callback refused access to a domain."""
 
     description = "You may not manage the integrations of this IA Domain."
+
+
+class InvalidWebhookRequest(XSMSError, BadRequest):
+    """A signed webhook request lacks a parameter it needs (``From``, ``To``, ...).
+
+    Answered with 400 and the short reason in :attr:`description`.
+    """
