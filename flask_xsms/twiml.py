@@ -83,7 +83,7 @@ def split_body(text: str, limit: int = MAX_BODY) -> list[str]:
             pieces.append(piece)
         text = text[cut:].lstrip()
     if text.strip():
-        pieces.append(text)
+        pieces.append(text.rstrip() if pieces else text)
     return pieces
 
 
