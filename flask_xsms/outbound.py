@@ -18,7 +18,6 @@ import typing as t
 import requests
 import sqlalchemy as sa
 from flask import current_app
-from flask import has_request_context
 from twilio.base import values
 from twilio.base.exceptions import TwilioException
 from twilio.base.exceptions import TwilioRestException
@@ -330,22 +329,12 @@ def twilio_client(credentials: Credentials) -> t.Iterator[Client]:
 
 
 def status_callback_url(integration: Integration) -> str:
-    """The status-callback URL of ``integration``, also outside a request.
+    """The status-callback URL given to Twilio with each message of ``integration``.
 
     Outside a request (a worker, a thread, the CLI) it needs :data:`XSMS_PUBLIC_BASE_URL`
-    or Flask's ``SERVER_NAME``.
+    (or Flask's ``SERVER_NAME``); without either it raises ``RuntimeError``.
     """
-    config = current_app.config
-    if has_request_context() or config["SERVER_NAME"]:
-        return webhook_urls(integration).status_callback_url
-    if config["XSMS_PUBLIC_BASE_URL"]:
-        # The base URL gives the host; a bare request context lets Flask build the path.
-        with current_app.test_request_context():
-            return webhook_urls(integration).status_callback_url
-    raise RuntimeError(
-        "flask-xsms needs the public URL of this app to give Twilio a status-callback URL"
-        " outside a request. Set XSMS_PUBLIC_BASE_URL (or SERVER_NAME)."
-    )
+    return webhook_urls(integration).status_callback_url
 
 
 # -- internals ----------------------------------------------------------------------

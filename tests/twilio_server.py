@@ -27,6 +27,8 @@ from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
 
+from flask_xsms.segments import count_segments
+
 MESSAGES_PATH = "/2010-04-01/Accounts/{account_sid}/Messages.json"
 
 
@@ -158,8 +160,6 @@ def message_json(request: RecordedRequest, **overrides: t.Any) -> dict[str, t.An
     sid = new_sid("MM" if request.form.getlist("MediaUrl") else "SM")
     body = request.form.get("Body", "")
     now = email.utils.formatdate(usegmt=True)
-    single, part = (70, 67) if any(ord(ch) > 127 for ch in body) else (160, 153)
-    segments = 1 if len(body) <= single else -(-len(body) // part)
     data = {
         "account_sid": account_sid,
         "api_version": "2010-04-01",
@@ -173,7 +173,7 @@ def message_json(request: RecordedRequest, **overrides: t.Any) -> dict[str, t.An
         "from": request.form.get("From"),
         "messaging_service_sid": request.form.get("MessagingServiceSid"),
         "num_media": str(len(request.form.getlist("MediaUrl"))),
-        "num_segments": str(segments),
+        "num_segments": str(count_segments(body).segments),
         "price": None,
         "price_unit": "USD",
         "sid": sid,
