@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from . import numbers
 from .extension import get_state
 
 xsms_cli = AppGroup("xsms", help="Twilio SMS integration (flask-xsms).")
@@ -15,3 +16,19 @@ def create_tables() -> None:
     state = get_state()
     state.xsms.create_all()
     click.echo(f"flask-xsms tables are ready in {state.db.engine.url.render_as_string()}.")
+
+
+@xsms_cli.command("numbers")
+@click.option("--domain", "domain_id", help="Only this IA Domain (its id).")
+def list_numbers(domain_id: str | None) -> None:
+    """List bound numbers with their domain, application and Request URL."""
+    rows = numbers.all_bindings(domain_id=domain_id)
+    if not rows:
+        click.echo("No numbers are bound." if domain_id is None else "This IA Domain has no numbers.")
+        return
+    table = [("Phone Number", "IA Domain", "Application", "Request URL")]
+    for row in rows:
+        table.append((row.phone_number, row.domain_label, row.application_name, row.request_url))
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    for line in table:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())

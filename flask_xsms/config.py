@@ -26,6 +26,18 @@ DEFAULTS: dict[str, t.Any] = {
     # Template that the extension's pages extend; it must define the blocks
     # "title" and "content". Set it to the host's own layout to embed the pages.
     "BASE_TEMPLATE": "xsms/layout.html",
+    # Seconds to wait for Twilio's REST API (connect and read); never None: a hung
+    # connection must not hold a worker forever.
+    "TWILIO_TIMEOUT": 10,
+    # Base URL of Twilio's REST API, for a local stand-in in tests or development.
+    # None: Twilio's real API.
+    "TWILIO_API_BASE_URL": None,
+    # True: send() sends at once, in the calling process. False: it only stores the
+    # message in the outbox and a worker drains it with outbound.send_pending().
+    "SEND_IMMEDIATELY": True,
+    # Attempts per outbound message before a retryable error (429, 5xx, no connection)
+    # marks it failed.
+    "SEND_MAX_ATTEMPTS": 5,
     # Check X-Twilio-Signature on every webhook. False is for local development only.
     "VALIDATE_SIGNATURES": True,
     # Largest webhook request body accepted, in bytes; larger ones get 413.

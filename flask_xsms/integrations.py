@@ -7,7 +7,6 @@ import typing as t
 import sqlalchemy as sa
 from flask import current_app
 from flask import has_request_context
-from flask import request
 from flask import url_for
 from sqlalchemy.exc import IntegrityError
 
@@ -70,27 +69,44 @@ WEBHOOK_ENDPOINTS = {
 }
 
 
-def public_url(endpoint: str, **values: t.Any) -> str:
+def public_url(endpoint: str, *, relative_if_unknown: bool = False, **values: t.Any) -> str:
     """The absolute URL of ``endpoint`` as Twilio reaches it: the one place URLs are built.
 
     With ``XSMS_PUBLIC_BASE_URL`` set, that base plus the route's path within the app;
-    otherwise Flask's external URL of the current request (or ``SERVER_NAME``).
+    otherwise Flask's external URL of the current request (or ``SERVER_NAME``). Outside a
+    request with neither, raises ``RuntimeError`` (or, with ``relative_if_unknown``,
+    returns the path alone).
     """
     base = current_app.config["XSMS_PUBLIC_BASE_URL"]
-    if not base:
+    if base:
+        return base.rstrip("/") + _route_path(endpoint, values)
+    if has_request_context() or current_app.config.get("SERVER_NAME"):
         return url_for(endpoint, _external=True, **values)
-    path = url_for(endpoint, _external=False, **values)
-    script_root = request.script_root if has_request_context() else ""
-    if script_root and path.startswith(script_root):
-        path = path[len(script_root) :]
-    return base.rstrip("/") + path
+    if relative_if_unknown:
+        return (current_app.config.get("APPLICATION_ROOT") or "/").rstrip("/") + _route_path(
+            endpoint, values
+        )
+    raise RuntimeError(
+        "flask-xsms cannot tell the public URL of its webhooks outside a request."
+        " Set XSMS_PUBLIC_BASE_URL (e.g. 'https://sms.example.com')."
+    )
 
 
-def webhook_urls(integration: Integration) -> WebhookURLs:
-    """The Request URL, Fallback URL and status-callback URL of ``integration``."""
+def _route_path(endpoint: str, values: dict[str, t.Any]) -> str:
+    """The route's path within the app, whatever the request's script root."""
+    return current_app.url_map.bind("localhost").build(endpoint, values)
+
+
+def webhook_urls(integration: Integration, *, relative_if_unknown: bool = False) -> WebhookURLs:
+    """The Request URL, Fallback URL and status-callback URL of ``integration``.
+
+    See :func:`public_url` for where the scheme and host come from.
+    """
     return WebhookURLs(
         **{
-            name: public_url(endpoint, webhook_id=integration.webhook_id)
+            name: public_url(
+                endpoint, relative_if_unknown=relative_if_unknown, webhook_id=integration.webhook_id
+            )
             for name, endpoint in WEBHOOK_ENDPOINTS.items()
         }
     )

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import collections.abc as c
+import dataclasses
 import re
 
 import phonenumbers
@@ -20,6 +21,7 @@ from .errors import NumberError
 from .errors import RowError
 from .extension import get_state
 from .integrations import integration_for
+from .integrations import webhook_urls
 from .models import NumberBinding
 from .signals import numbers_saved
 from .types import Application
@@ -82,6 +84,54 @@ def find_binding(account_id: str, phone_number: str) -> NumberBinding | None:
     return get_state().session.scalar(
         sa.select(NumberBinding).filter_by(account_id=account_id, phone_number=phone_number)
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class BindingRow:
+    """A bound number as listings show it."""
+
+    phone_number: str
+    domain_id: str
+    domain_label: str
+    application_id: str
+    application_name: str
+    request_url: str
+
+
+def all_bindings(domain_id: str | None = None) -> list[BindingRow]:
+    """Every bound number (or those of one domain) with names and Request URL.
+
+    Outside a request the URL needs ``XSMS_PUBLIC_BASE_URL`` (or ``SERVER_NAME``);
+    without either it is the path alone.
+    """
+    state = get_state()
+    query = sa.select(NumberBinding).join(NumberBinding.integration)
+    if domain_id is not None:
+        query = query.where(NumberBinding.domain_id == str(domain_id))
+    query = query.order_by(NumberBinding.account_id, NumberBinding.domain_id, NumberBinding.position)
+    rows = []
+    domains: dict[str, Domain | None] = {}
+    names: dict[str, dict[str, str]] = {}
+    for binding in state.session.scalars(query):
+        if binding.domain_id not in domains:
+            domain = domains[binding.domain_id] = state.load_domain(binding.domain_id)
+            names[binding.domain_id] = (
+                {a.id: a.name for a in state.applications(domain)} if domain else {}
+            )
+        domain = domains[binding.domain_id]
+        rows.append(
+            BindingRow(
+                phone_number=binding.phone_number,
+                domain_id=binding.domain_id,
+                domain_label=domain.label if domain else f"(unknown {binding.domain_id})",
+                application_id=binding.application_id,
+                application_name=names[binding.domain_id].get(
+                    binding.application_id, f"(unknown {binding.application_id})"
+                ),
+                request_url=webhook_urls(binding.integration, relative_if_unknown=True).request_url,
+            )
+        )
+    return rows
 
 
 def check_pairs(domain: Domain, pairs: c.Sequence[Pair]) -> tuple[list[str | None], list[RowError]]:

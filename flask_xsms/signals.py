@@ -42,3 +42,22 @@ fallback_used = _signals.signal("fallback-used")
 #: Sender: the Flask app. Keyword arguments: ``message``
 #: (:class:`~flask_xsms.InboundMessage`), ``domain_id``, ``message_id`` (int).
 unrouted_message = _signals.signal("unrouted-message")
+
+#: Sent after Twilio accepted an outbound message.
+#: Sender: the Flask app. Keyword arguments: ``message``
+#: (:class:`~flask_xsms.models.Message`, with ``sid``, ``status`` and ``num_segments``
+#: as Twilio answered).
+message_sent = _signals.signal("message-sent")
+
+#: Sent when an outbound message could not be sent.
+#: Sender: the Flask app. Keyword arguments: ``message``
+#: (:class:`~flask_xsms.models.Message`, with ``error_code`` and ``error_message``),
+#: ``error`` (the :class:`~flask_xsms.SendError`), ``will_retry`` (``True`` when the
+#: message stays pending for another attempt).
+message_failed = _signals.signal("message-failed")
+
+#: Sent when a status callback moved an outbound message to a later status.
+#: Sender: the Flask app. Keyword arguments: ``message``
+#: (:class:`~flask_xsms.models.Message`), ``previous_status``, ``status`` and
+#: ``error_code`` (Twilio's ``ErrorCode``, or ``None``).
+delivery_status_changed = _signals.signal("delivery-status-changed")

@@ -1,0 +1,45 @@
+"""How many SMS segments a text takes, as carriers count them.
+
+A text made only of GSM-7 characters fits 160 characters in one segment and 153 in each
+part of a longer one; the GSM-7 extension characters (``{ } [ ] ~ \\ | ^ €`` and form
+feed) take two. Any other character makes the whole text UCS-2: 70 in one segment, 67 in
+each part, counted in UTF-16 code units (an emoji takes two).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+
+GSM7_SINGLE, GSM7_PART = 160, 153
+UCS2_SINGLE, UCS2_PART = 70, 67
+
+
+@dataclasses.dataclass(frozen=True)
+class SegmentCount:
+    """The encoding of a text, its length in that encoding's units, and its segments."""
+
+    encoding: str  # "GSM-7" or "UCS-2"
+    units: int
+    segments: int
+
+
+def is_gsm7(text: str) -> bool:
+    """Whether every character of ``text`` has a GSM-7 encoding."""
+    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+
+
+def count_segments(text: str) -> SegmentCount:
+    """Count the segments of ``text`` (an empty text takes one)."""
+    if is_gsm7(text):
+        units = sum(2 if ch in GSM7_EXTENSION else 1 for ch in text)
+        single, part, encoding = GSM7_SINGLE, GSM7_PART, "GSM-7"
+    else:
+        units = len(text.encode("utf-16-le")) // 2
+        single, part, encoding = UCS2_SINGLE, UCS2_PART, "UCS-2"
+    segments = 1 if units <= single else -(-units // part)
+    return SegmentCount(encoding, units, segments)
