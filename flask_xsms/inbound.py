@@ -28,6 +28,7 @@ import typing as t
 import sqlalchemy as sa
 from flask import current_app
 from flask import Flask
+from werkzeug.test import EnvironBuilder
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -136,12 +137,18 @@ def parse_inbound(params: t.Mapping[str, str]) -> InboundMessage:
     )
 
 
-def handle_inbound(integration: Integration, message: InboundMessage) -> InboundResult:
+def handle_inbound(
+    integration: Integration, message: InboundMessage, *, url_root: str | None = None
+) -> InboundResult:
     """Store ``message``, run the bound application's chatbot and return the answer.
 
     See the module's description for the steps. Database errors while storing propagate
     (:class:`sqlalchemy.exc.SQLAlchemyError`): the message could not be kept, and the
     caller answers as the Fallback URL would.
+
+    :param url_root: the root URL of the webhook request (``request.url_root``). Late
+        replies are sent after the request has ended; they build the status-callback
+        URL from it when ``XSMS_PUBLIC_BASE_URL`` is not set.
     """
     session = get_state().session
     known = _stored(message.sid)
@@ -203,6 +210,7 @@ def handle_inbound(integration: Integration, message: InboundMessage) -> Inbound
         message=message,
         keyword=keyword,
         conversation_id=conversation_id,
+        url_root=url_root,
     )
     return _run_chatbot(job)
 
@@ -331,6 +339,7 @@ class _Job:
     message: InboundMessage
     keyword: str | None
     conversation_id: int | None
+    url_root: str | None = None
     replies: list[Reply] = dataclasses.field(default_factory=list)
     errors: list[str] = dataclasses.field(default_factory=list)
     late: bool = False
@@ -371,7 +380,7 @@ def _run_chatbot(job: _Job) -> InboundResult:
 
 def _chatbot_thread(job: _Job) -> None:
     try:
-        with job.app.app_context():
+        with _context(job):
             replies, errors = _call_receivers(job)
             with job.lock:
                 job.replies, job.errors = replies, errors
@@ -387,6 +396,18 @@ def _chatbot_thread(job: _Job) -> None:
         job.done.set()
         with _workers_lock:
             _workers.discard(threading.current_thread())
+
+
+def _context(job: _Job) -> t.ContextManager[t.Any]:
+    """The chatbot thread's context: like the webhook request's, so that URLs built in
+    it (the status callback of late replies) are the same."""
+    if job.url_root is None:
+        return job.app.app_context()
+    builder = EnvironBuilder(base_url=job.url_root)
+    try:
+        return job.app.request_context(builder.get_environ())
+    finally:
+        builder.close()
 
 
 def _call_receivers(job: _Job) -> tuple[list[Reply], list[str]]:

@@ -44,7 +44,7 @@ def inbound(webhook_id: str) -> Response:
         return _database_down()
     message = inbound_service.parse_inbound(request.form)
     try:
-        result = inbound_service.handle_inbound(integration, message)
+        result = inbound_service.handle_inbound(integration, message, url_root=request.url_root)
     except SQLAlchemyError:
         logger.exception(
             "Could not store message %s; answered with XSMS_FALLBACK_MESSAGE.", message.sid
