@@ -216,7 +216,7 @@ def handle_inbound(
 
 
 def handle_fallback(
-    integration: Integration,
+    integration: Integration | None,
     message: InboundMessage,
     *,
     error_code: str | None = None,
@@ -230,13 +230,19 @@ def handle_fallback(
     Request URL had stored an answer with messages, that answer is repeated; otherwise
     the answer is ``XSMS_FALLBACK_MESSAGE``. Database errors are logged, and the polite
     answer is still given.
+
+    :param integration: the domain's integration; ``None`` when the database is
+        unavailable (nothing is stored then, the signal is still sent).
     """
     polite = fallback_twiml()
     error = f"Twilio error {error_code or '?'} at {error_url or 'the Request URL'}"
     application_id: str | None = None
+    domain_id = integration.domain_id if integration is not None else None
     result = InboundResult(polite, None, FALLBACK)
     session = get_state().session
     try:
+        if integration is None:
+            raise _NoDatabase()
         binding = _binding(integration.id, message.to)
         application_id = binding.application_id if binding else None
         known = session.scalar(sa.select(Message).filter_by(sid=message.sid))
@@ -270,30 +276,36 @@ def handle_fallback(
             answer = known.response_twiml if has_messages(known.response_twiml) else polite
             result = InboundResult(t.cast(str, answer), known.id, known.status, duplicate=True)
             session.commit()
+    except _NoDatabase:
+        pass
     except SQLAlchemyError:
         logger.exception(
             "The Fallback URL of IA Domain %r could not store message %s; answered politely.",
-            integration.domain_id,
+            domain_id,
             message.sid,
         )
         _rollback()
     logger.warning(
         "Fallback URL used for message %s (IA Domain %r): %s.",
         message.sid,
-        integration.domain_id,
+        domain_id,
         error,
     )
     _notify(
         fallback_used,
         _app(),
         message=message,
-        domain_id=integration.domain_id,
+        domain_id=domain_id,
         application_id=application_id,
         message_id=result.message_id,
         error_code=error_code,
         error_url=error_url,
     )
     return result
+
+
+class _NoDatabase(Exception):
+    """Internal: the integration could not be loaded, so nothing can be stored."""
 
 
 def fallback_twiml() -> str:

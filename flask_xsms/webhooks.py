@@ -7,6 +7,7 @@ from the host's CSRF protection. Each view only checks the request
 from __future__ import annotations
 
 import logging
+import typing as t
 
 from flask import Blueprint
 from flask import Flask
@@ -19,6 +20,9 @@ from . import outbound
 from . import twilio_auth
 from .errors import InvalidWebhookRequest
 from .extension import get_state
+
+if t.TYPE_CHECKING:
+    from .models import Integration
 
 logger = logging.getLogger("flask_xsms")
 
@@ -56,10 +60,12 @@ def inbound(webhook_id: str) -> Response:
 
 def fallback(webhook_id: str) -> Response:
     """The Fallback URL: Twilio could not use the Request URL; answer politely."""
+    integration: Integration | None
     try:
         integration = twilio_auth.authenticate(webhook_id)
     except SQLAlchemyError:
-        return _database_down()
+        integration = None
+        _database_down()
     try:
         message = inbound_service.parse_inbound(request.form)
     except InvalidWebhookRequest as e:
@@ -77,11 +83,17 @@ def fallback(webhook_id: str) -> Response:
 
 def status(webhook_id: str) -> Response:
     """The status callback of the messages we send: record the new status."""
-    integration = twilio_auth.authenticate(webhook_id)
-    missing = [name for name in ("MessageSid", "MessageStatus") if not request.form.get(name)]
-    if missing:
-        raise InvalidWebhookRequest(f"Missing parameter: {', '.join(missing)}.")
-    outbound.record_status(integration, request.form.to_dict())
+    try:
+        integration = twilio_auth.authenticate(webhook_id)
+        missing = [n for n in ("MessageSid", "MessageStatus") if not request.form.get(n)]
+        if missing:
+            raise InvalidWebhookRequest(f"Missing parameter: {', '.join(missing)}.")
+        outbound.record_status(integration, request.form.to_dict())
+    except SQLAlchemyError:
+        # Twilio needs no answer here; 503 tells its debugger the status was not kept.
+        logger.exception("Could not record a status callback to %s.", request.path)
+        _rollback()
+        return Response(b"", status=503, mimetype="text/plain")
     return Response(status=204)
 
 
@@ -90,7 +102,7 @@ def _database_down() -> Response:
     _rollback()
     twilio_auth.authenticate_without_database()
     logger.exception(
-        "The database is unavailable; webhook %s answered with XSMS_FALLBACK_MESSAGE.",
+        "The database is unavailable; webhook %s answers with XSMS_FALLBACK_MESSAGE.",
         request.path,
     )
     return _twiml(inbound_service.fallback_twiml())
