@@ -26,9 +26,9 @@ HELP_TEXT = (
 
 
 def demo_bot(
-    application_id: str, *, message: InboundMessage, keyword: str | None = None, **extra: t.Any
+    sender: str, *, message: InboundMessage, keyword: str | None = None, **extra: t.Any
 ) -> str | None:
-    """Reply to one inbound message of an example-app application."""
+    """Reply to one inbound message; ``sender`` is the application's id."""
     if current_app.import_name != __package__:
         return None  # another host app in the same process: not ours to answer
     if keyword == "stop":
@@ -37,7 +37,7 @@ def demo_bot(
     if keyword == "help":
         return HELP_TEXT
     if text.lower().strip("!.? ") in GREETINGS:
-        application = db.session.get(Application, int(application_id)) if application_id.isdigit() else None
+        application = db.session.get(Application, int(sender)) if sender.isdigit() else None
         name = application.name if application is not None else "the demo assistant"
         return f"Hello! This is {name}. How can I help you today?"
     if not text and message.media:
