@@ -5,6 +5,7 @@ real chatbot would subscribe to its own application only::
 
     signals.message_received.connect(my_bot, sender="42")
 """
+
 from __future__ import annotations
 
 import typing as t

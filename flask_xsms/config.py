@@ -52,7 +52,9 @@ DEFAULTS: dict[str, t.Any] = {
     # Answer of the Fallback URL, when Twilio could not use the Request URL.
     "FALLBACK_MESSAGE": "Sorry, we can't answer right now. Please try again a little later.",
     # Answer to HELP when no chatbot replies.
-    "HELP_MESSAGE": "Reply STOP to stop getting messages from this number, START to get them again.",
+    "HELP_MESSAGE": (
+        "Reply STOP to stop getting messages from this number, START to get them again."
+    ),
 }
 
 

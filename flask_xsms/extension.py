@@ -247,7 +247,9 @@ UNSIGNED_WEBHOOKS_WARNING = (
 def _check_webhook_config(app: Flask) -> None:
     timeout = app.config["XSMS_REPLY_TIMEOUT"]
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise ValueError(f"XSMS_REPLY_TIMEOUT must be a positive number of seconds, not {timeout!r}.")
+        raise ValueError(
+            f"XSMS_REPLY_TIMEOUT must be a positive number of seconds, not {timeout!r}."
+        )
     if timeout >= 15:
         warnings.warn(
             f"XSMS_REPLY_TIMEOUT is {timeout} s but Twilio gives up on a webhook after 15 s;"

@@ -14,6 +14,7 @@
 7. their replies are answered as TwiML and stored; late replies go out through the REST
    API when the chatbot finishes.
 """
+
 from __future__ import annotations
 
 import collections.abc as c
@@ -310,7 +311,9 @@ class _NoDatabase(Exception):
 
 def fallback_twiml() -> str:
     """The polite TwiML answer of the Fallback URL (``XSMS_FALLBACK_MESSAGE``)."""
-    return messaging_response(plan_messages(as_replies(current_app.config["XSMS_FALLBACK_MESSAGE"])))
+    return messaging_response(
+        plan_messages(as_replies(current_app.config["XSMS_FALLBACK_MESSAGE"]))
+    )
 
 
 def wait_for_chatbots(timeout: float | None = None) -> bool:
@@ -472,9 +475,11 @@ def _answer(job: _Job) -> InboundResult:
         session.commit()
         stored = [r.id for r in rows]
     except SQLAlchemyError:
-        logger.exception("Could not store the answer to message %s; answered anyway.", job.message.sid)
+        logger.exception(
+            "Could not store the answer to message %s; answered anyway.", job.message.sid
+        )
         _rollback()
-    for message, message_id in zip(messages, stored):
+    for message, message_id in zip(messages, stored, strict=True):
         _notify_reply(job, message, message_id, via="twiml")
     return InboundResult(twiml, job.message_id, status)
 
@@ -572,9 +577,13 @@ def _reply_row(job: _Job, message: Reply) -> Message:
 
 def _stored(sid: str) -> tuple[int, str, str | None] | None:
     """(id, status, response_twiml) of the message stored under ``sid``, read afresh."""
-    row = get_state().session.execute(
-        sa.select(Message.id, Message.status, Message.response_twiml).filter_by(sid=sid)
-    ).one_or_none()
+    row = (
+        get_state()
+        .session.execute(
+            sa.select(Message.id, Message.status, Message.response_twiml).filter_by(sid=sid)
+        )
+        .one_or_none()
+    )
     return None if row is None else (row[0], row[1], row[2])
 
 

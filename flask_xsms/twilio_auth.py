@@ -6,6 +6,7 @@ rebuilt here the way :func:`flask_xsms.integrations.public_url` builds the URLs 
 the settings page: from ``XSMS_PUBLIC_BASE_URL`` when it is set, otherwise from the
 request (scheme and host as Werkzeug's ``ProxyFix`` leaves them).
 """
+
 from __future__ import annotations
 
 import logging
@@ -138,7 +139,7 @@ def current_validation_url() -> str:
 def _read_form() -> None:
     # The limit applies to this request only; reading the form past it raises 413.
     request.max_content_length = current_app.config["XSMS_MAX_REQUEST_SIZE"]
-    request.form
+    request.form  # noqa: B018 (parses the body now, so a 413 comes before any lookup)
 
 
 def _skip_validation() -> bool:

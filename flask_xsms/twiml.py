@@ -4,6 +4,7 @@ A reply becomes one or more ``<Message>`` verbs: text longer than :data:`MAX_BOD
 characters is split on word boundaries, and media go at most :data:`MAX_MEDIA` per
 message. No reply gives an empty ``<Response/>``, which sends nothing.
 """
+
 from __future__ import annotations
 
 import collections.abc as c
@@ -51,7 +52,8 @@ def as_replies(value: t.Any) -> list[Reply]:
             item = Reply(item)
         if not isinstance(item, Reply):
             raise TypeError(
-                f"A chatbot reply must be a string or a flask_xsms.Reply, not {type(item).__name__}."
+                "A chatbot reply must be a string or a flask_xsms.Reply,"
+                f" not {type(item).__name__}."
             )
         if item.body.strip() or item.media_urls:
             replies.append(item)

@@ -4,6 +4,7 @@ Twilio signs these requests instead of sending a CSRF token, so the blueprint is
 from the host's CSRF protection. Each view only checks the request
 (:func:`flask_xsms.twilio_auth.authenticate`), parses it and calls a service.
 """
+
 from __future__ import annotations
 
 import logging

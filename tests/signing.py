@@ -1,4 +1,5 @@
 """Requests signed the way Twilio signs them, and TwiML answers read as XML."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -72,9 +73,7 @@ def signed_post(
     """POST ``params`` to the absolute ``url``, signed for ``sign_url`` (default ``url``)."""
     data = params if isinstance(params, MultiDict) else MultiDict(params)
     signature = sign(sign_url or url, data, token)
-    return client.post(
-        url, data=data, headers={"X-Twilio-Signature": signature, **(headers or {})}
-    )
+    return client.post(url, data=data, headers={"X-Twilio-Signature": signature, **(headers or {})})
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,4 +1,5 @@
 """Parsing Twilio's inbound parameters once, into a typed value."""
+
 from __future__ import annotations
 
 import dataclasses

@@ -1,4 +1,5 @@
 """Replies become TwiML within Twilio's limits."""
+
 from __future__ import annotations
 
 import typing as t
@@ -25,7 +26,10 @@ def messages_of(twiml: str) -> list[tuple[str, list[str]]]:
         assert verb.tag == "Message"
         body = verb.find("Body")
         out.append(
-            ((body.text if body is not None else verb.text) or "", [m.text for m in verb.findall("Media")])
+            (
+                (body.text if body is not None else verb.text) or "",
+                [m.text for m in verb.findall("Media")],
+            )
         )
     return out
 

@@ -1,5 +1,6 @@
 """The Fallback URL answers politely and keeps the message, with or without a database;
 the status-callback URL records delivery statuses."""
+
 from __future__ import annotations
 
 import logging
@@ -47,7 +48,9 @@ def test_a_message_the_request_url_never_stored_is_kept(
 ) -> None:
     events: list[dict[str, t.Any]] = []
     subscribe(lambda sender, **kw: pytest.fail("the chatbot does not run on the fallback"))
-    subscribe(lambda sender, **kw: events.append({"sender": sender, **kw}), signal=signals.fallback_used)
+    subscribe(
+        lambda sender, **kw: events.append({"sender": sender, **kw}), signal=signals.fallback_used
+    )
     params = fallback_params(Body="anyone there?")
     response = signed_post(client, bound.urls.fallback_url, params)
     assert twiml_messages(response) == polite(app)
@@ -57,11 +60,17 @@ def test_a_message_the_request_url_never_stored_is_kept(
     assert row.details["ErrorUrl"] == ERROR_URL and row.conversation_id is not None
     (event,) = events
     assert event["sender"] is app and event["message"].sid == params["MessageSid"]
-    assert (event["domain_id"], event["application_id"], event["message_id"]) == ("1", CARE_APP, row.id)
+    assert (event["domain_id"], event["application_id"], event["message_id"]) == (
+        "1",
+        CARE_APP,
+        row.id,
+    )
     assert (event["error_code"], event["error_url"]) == ("11205", ERROR_URL)
 
     # Twilio retries the Request URL later: same answer, still no chatbot
-    again = signed_post(client, bound.urls.request_url, inbound_params(MessageSid=params["MessageSid"]))
+    again = signed_post(
+        client, bound.urls.request_url, inbound_params(MessageSid=params["MessageSid"])
+    )
     assert twiml_messages(again) == polite(app)
 
 
@@ -172,7 +181,9 @@ def test_a_database_on_a_closed_port_still_gets_a_polite_answer(
         assert twiml_messages(response) == polite(app)
         assert signed_post(client, url, fallback_params(), token="forged").status_code == 403
         status = signed_post(
-            client, url.replace("/fallback", "/status"), {"MessageSid": new_sid(), "MessageStatus": "sent"}
+            client,
+            url.replace("/fallback", "/status"),
+            {"MessageSid": new_sid(), "MessageStatus": "sent"},
         )
         assert status.status_code == 503
     finally:

@@ -1,4 +1,5 @@
 """Fixtures of the webhook tests: a domain with bound numbers, and signal subscriptions."""
+
 from __future__ import annotations
 
 import collections.abc as c
