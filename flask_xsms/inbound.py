@@ -196,7 +196,9 @@ def handle_inbound(
         return InboundResult(empty_response(), message_id, UNROUTED)
 
     conversation_id: int | None = None
+    opted_out = keyword == "stop"
     try:
+        opted_out = optouts.is_opted_out(account_id, message.to, message.from_)
         conversation_id = _join_conversation(integration_id, application_id, message, row)
         session.commit()  # also ends the transaction: the chatbot's thread may need to write
     except SQLAlchemyError:  # the message is kept; it just has no conversation
@@ -212,6 +214,7 @@ def handle_inbound(
         keyword=keyword,
         conversation_id=conversation_id,
         url_root=url_root,
+        opted_out=opted_out,
     )
     return _run_chatbot(job)
 
@@ -355,6 +358,7 @@ class _Job:
     keyword: str | None
     conversation_id: int | None
     url_root: str | None = None
+    opted_out: bool = False
     replies: list[Reply] = dataclasses.field(default_factory=list)
     errors: list[str] = dataclasses.field(default_factory=list)
     late: bool = False
@@ -446,8 +450,8 @@ def _call_receivers(job: _Job) -> tuple[list[Reply], list[str]]:
 
 def _final_messages(job: _Job) -> list[Reply]:
     """The messages to send for the chatbot's outcome."""
-    if job.keyword == "stop":
-        # Twilio answers STOP itself and blocks anything else to this customer.
+    if job.opted_out and job.keyword != "help":
+        # Twilio answers STOP itself and blocks anything else to an opted-out customer.
         return []
     replies = list(job.replies)
     if job.errors and not replies:

@@ -302,3 +302,22 @@ def test_turning_validation_off_warns_loudly(
 
 def test_default_account_sid_is_the_test_hosts() -> None:
     assert ACCOUNT_SID.startswith("AC") and len(ACCOUNT_SID) == 34
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("XSMS_REPLY_TIMEOUT", 0),
+        ("XSMS_REPLY_TIMEOUT", "10"),
+        ("XSMS_MAX_REQUEST_SIZE", -1),
+        ("XSMS_CONVERSATION_TIMEOUT", None),
+    ],
+)
+def test_bad_webhook_config_is_reported_at_start_up(key: str, value: t.Any) -> None:
+    with pytest.raises(ValueError, match=key):
+        create_host_app("sqlite://", **{key: value})
+
+
+def test_a_reply_timeout_beyond_twilios_window_warns() -> None:
+    with pytest.warns(UserWarning, match="15 s"):
+        create_host_app("sqlite://", XSMS_REPLY_TIMEOUT=20)

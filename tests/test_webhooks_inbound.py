@@ -573,3 +573,19 @@ def test_a_failing_notification_receiver_is_logged_not_raised(
     response, _ = post(client, bound, To=UNKNOWN_NUMBER)
     assert twiml_messages(response) == []
     assert "dashboard down" in caplog.text
+
+
+def test_an_opted_out_customer_gets_no_chatbot_reply_but_help_works(
+    client: FlaskClient, bound: Bound, subscribe: Subscribe, app: Flask
+) -> None:
+    calls = []
+    subscribe(lambda sender, *, keyword, **kw: calls.append(keyword) or None)
+    post(client, bound, Body="STOP")
+    subscribe(lambda sender, **kw: "Twilio would refuse this")
+    response, params = post(client, bound, Body="hello?")
+    assert twiml_messages(response) == []
+    assert bound.inbound(params["MessageSid"]).status == "handled"  # kept and signalled
+    assert calls == ["stop", None]
+    assert [m.body for m in twiml_messages(post(client, bound, Body="HELP")[0])] == [
+        "Twilio would refuse this"
+    ]
