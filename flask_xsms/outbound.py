@@ -432,7 +432,11 @@ def _claim(message: Message) -> bool:
 
 def _deliver_claimed(message: Message) -> Message:
     state = get_state()
-    integration = state.session.get(Integration, message.integration_id)
+    integration = (
+        state.session.get(Integration, message.integration_id)
+        if message.integration_id is not None
+        else None
+    )
     if integration is None:
         error = SendError("The message's IA Domain integration no longer exists.")
         return _fail(message, error)
