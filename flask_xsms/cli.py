@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from . import migrate
 from . import numbers
 from .extension import get_state
 
@@ -32,3 +33,42 @@ def list_numbers(domain_id: str | None) -> None:
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     for line in table:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+
+
+@xsms_cli.group("db")
+def db_group() -> None:
+    """Schema migrations of the extension's tables (Alembic)."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Upgrade the extension's tables to REVISION (default: the latest)."""
+    migrate.upgrade(revision)
+    click.echo(f"flask-xsms tables are at revision {migrate.current_revision()}.")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Downgrade the extension's tables to REVISION ("base" drops them)."""
+    migrate.downgrade(revision)
+    click.echo(f"flask-xsms tables are at revision {migrate.current_revision() or 'base'}.")
+
+
+@db_group.command("stamp")
+@click.argument("revision", default="head")
+def db_stamp(revision: str) -> None:
+    """Mark REVISION as applied without touching tables (after create-tables)."""
+    migrate.stamp(revision)
+    click.echo(f"flask-xsms tables are marked as revision {migrate.current_revision()}.")
+
+
+@db_group.command("current")
+def db_current() -> None:
+    """Show the revision of the extension's tables and the latest one."""
+    current, head = migrate.current_revision(), migrate.head_revision()
+    click.echo(f"current: {current or 'none (not migrated)'}")
+    click.echo(f"latest:  {head}")
+    if current != head:
+        raise click.exceptions.Exit(1)

@@ -234,6 +234,17 @@ def _check_config(app: Flask) -> None:
     sid = app.config["XSMS_TWILIO_ACCOUNT_SID"]
     if sid and not str(sid).startswith("AC"):
         raise ValueError("XSMS_TWILIO_ACCOUNT_SID must be an account SID that starts with 'AC'.")
+    timeout = app.config["XSMS_TWILIO_TIMEOUT"]
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ValueError(
+            "XSMS_TWILIO_TIMEOUT must be a number of seconds above 0 (without a time-out a"
+            f" hung connection to Twilio holds a worker forever), not {timeout!r}."
+        )
+    attempts = app.config["XSMS_SEND_MAX_ATTEMPTS"]
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+        raise ValueError(
+            f"XSMS_SEND_MAX_ATTEMPTS must be a whole number of at least 1, not {attempts!r}."
+        )
     _check_webhook_config(app)
 
 

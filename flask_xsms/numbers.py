@@ -36,6 +36,8 @@ WRONG_CHANNEL_TYPE = (
     "Only Customer Assistant and Agent Assistant applications can be bound to a phone number."
 )
 
+_CHUNK = 500
+
 # What people type around the digits: spaces, dashes, dots and parentheses.
 _PRETTY_NUMBER = re.compile(r"^\+[0-9 ().\-\u00a0]{1,40}$")
 
@@ -229,19 +231,26 @@ def replace_bindings(domain: Domain, pairs: c.Iterable[Pair]) -> list[NumberBind
 
 def _used_elsewhere(domain: Domain, rows: dict[str, int]) -> list[RowError]:
     """Errors for numbers of ``rows`` bound in another domain of the same account."""
-    if not rows:
-        return []
     state = get_state()
-    others = state.session.scalars(
-        sa.select(NumberBinding).where(
-            NumberBinding.account_id == domain.account_id,
-            NumberBinding.phone_number.in_(list(rows)),
-            NumberBinding.domain_id != domain.id,
+    numbers = list(rows)
+    others: list[NumberBinding] = []
+    # in chunks: databases cap the parameters of one statement (SQLite: 32,766)
+    for start in range(0, len(numbers), _CHUNK):
+        others.extend(
+            state.session.scalars(
+                sa.select(NumberBinding).where(
+                    NumberBinding.account_id == domain.account_id,
+                    NumberBinding.phone_number.in_(numbers[start : start + _CHUNK]),
+                    NumberBinding.domain_id != domain.id,
+                )
+            )
         )
-    )
     errors = []
+    owners: dict[str, Domain | None] = {}
     for binding in others:
-        owner = state.load_domain(binding.domain_id)
+        if binding.domain_id not in owners:
+            owners[binding.domain_id] = state.load_domain(binding.domain_id)
+        owner = owners[binding.domain_id]
         where = (
             f"the IA Domain {owner.label}"
             if owner is not None

@@ -239,9 +239,10 @@ def record_status(integration: Integration, params: t.Mapping[str, str]) -> Mess
     """Apply a signed status callback (``MessageSid``, ``MessageStatus``, ``ErrorCode``).
 
     Never moves a status backwards (see :data:`STATUS_RANK`); a terminal status
-    (:data:`TERMINAL_STATUSES`) never changes. Sends :data:`~flask_xsms.signals.delivery_status_changed`
-    when the status changed. Error 21610 marks the customer opted out. Returns the
-    message, or ``None`` when no stored message of the integration has that sid.
+    (:data:`TERMINAL_STATUSES`) never changes. Sends
+    :data:`~flask_xsms.signals.delivery_status_changed` when the status changed. Error
+    21610 marks the customer opted out. Returns the message, or ``None`` when no stored
+    outbound message of the integration has that sid.
     """
     sid = params.get("MessageSid") or params.get("SmsSid")
     status = (params.get("MessageStatus") or params.get("SmsStatus") or "").strip().lower()
@@ -346,7 +347,9 @@ def _check_content(body: str, media_urls: c.Sequence[str], *, max_length: int | 
     if not (body or "").strip() and not media_urls:
         raise InvalidMessage("A message needs a body or media.")
     if len(media_urls) > MAX_MEDIA:
-        raise InvalidMessage(f"A message can carry at most {MAX_MEDIA} media, not {len(media_urls)}.")
+        raise InvalidMessage(
+            f"A message can carry at most {MAX_MEDIA} media, not {len(media_urls)}."
+        )
     for url in media_urls:
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise InvalidMessage(f"Media must be absolute http(s) URLs, not {url!r}.")
@@ -429,7 +432,11 @@ def _claim(message: Message) -> bool:
 
 def _deliver_claimed(message: Message) -> Message:
     state = get_state()
-    integration = state.session.get(Integration, message.integration_id)
+    integration = (
+        state.session.get(Integration, message.integration_id)
+        if message.integration_id is not None
+        else None
+    )
     if integration is None:
         error = SendError("The message's IA Domain integration no longer exists.")
         return _fail(message, error)

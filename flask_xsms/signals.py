@@ -52,7 +52,7 @@ message_sent = _signals.signal("message-sent")
 #: Sent when an outbound message could not be sent.
 #: Sender: the Flask app. Keyword arguments: ``message``
 #: (:class:`~flask_xsms.models.Message`, with ``error_code`` and ``error_message``),
-#: ``error`` (the :class:`~flask_xsms.SendError`), ``will_retry`` (``True`` when the
+#: ``error`` (the :class:`~flask_xsms.errors.SendError`), ``will_retry`` (``True`` when the
 #: message stays pending for another attempt).
 message_failed = _signals.signal("message-failed")
 

@@ -61,11 +61,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: t.Any) -> str:
 
 
 def reset_database(app: Flask, *metadatas: sa.MetaData) -> None:
+    """Drop and create the tables of ``metadatas`` (and the extension's migration history)."""
     engine = get_state(app).db.engine
     for md in metadatas:
         md.drop_all(engine)
+    drop_xsms_tables(engine)
     for md in reversed(metadatas):
         md.create_all(engine)
+
+
+def drop_xsms_tables(engine: sa.Engine) -> None:
+    """Drop the extension's tables and its migration history."""
+    metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE IF EXISTS xsms_alembic_version"))
 
 
 @pytest.fixture
@@ -77,7 +86,7 @@ def app(database_url: str) -> t.Iterator[Flask]:
     with app.app_context():
         db = get_state(app).db
         db.session.remove()
-        metadata.drop_all(db.engine)
+        drop_xsms_tables(db.engine)
         db.engine.dispose()
 
 

@@ -304,3 +304,15 @@ def test_concurrent_saves_of_one_number_have_one_winner(app: Flask, directory: D
     ]
     assert saved(directory, winner) == [("+14155550100", "11" if winner == CARE else "31")]
     assert saved(directory, loser) == []
+
+
+def test_a_large_domain_saves_in_one_go(app: Flask, directory: Directory) -> None:
+    """More numbers than one lookup statement takes: the checks go in chunks."""
+    many = [(f"+1415{2000000 + n:07d}", "11") for n in range(1200)]
+    save(directory, SALES, ("+14152000007", "21"))
+    errors = errors_of(directory, CARE, *many)
+    assert errors == [
+        RowError(7, "phone_number", "+14152000007 is already used in the IA Domain Sales (production).")
+    ]
+    save(directory, CARE, *many[8:])
+    assert len(saved(directory, CARE)) == 1192

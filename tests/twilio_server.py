@@ -104,7 +104,9 @@ class TwilioStandIn:
     @property
     def messages(self) -> list[RecordedRequest]:
         """The requests that created a Message."""
-        return [r for r in self.requests if r.method == "POST" and r.path.endswith("/Messages.json")]
+        return [
+            r for r in self.requests if r.method == "POST" and r.path.endswith("/Messages.json")
+        ]
 
     # -- serving --------------------------------------------------------------------
 
@@ -178,7 +180,9 @@ def message_json(request: RecordedRequest, **overrides: t.Any) -> dict[str, t.An
         "price_unit": "USD",
         "sid": sid,
         "status": "queued",
-        "subresource_uris": {"media": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}/Media.json"},
+        "subresource_uris": {
+            "media": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}/Media.json"
+        },
         "to": request.form.get("To"),
         "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
     }
