@@ -26,7 +26,10 @@ from .types import Domain
 from .types import Pair
 
 #: Error statuses that the API answers as JSON instead of the host's HTML pages.
-JSON_ERROR_CODES = (400, 401, 403, 404, 405, 413, 415)
+JSON_ERROR_CODES = (400, 401, 403, 404, 413, 415)
+
+
+ROW_NOT_AN_OBJECT = 'Each row must be an object with "phone_number" and "application_id".'
 
 
 class _BadBody(Exception):
@@ -93,16 +96,17 @@ def _numbers_document(domain: Domain) -> dict[str, t.Any]:
 def _pairs_from(body: t.Any) -> list[Pair]:
     if not isinstance(body, dict) or not isinstance(body.get("numbers"), list):
         raise _BadBody(
-            [_message('The body must be a JSON object such as {"numbers": [...]}.', field="numbers")]
+            [
+                _message(
+                    'The body must be a JSON object such as {"numbers": [...]}.', field="numbers"
+                )
+            ]
         )
     pairs: list[Pair] = []
     errors: list[RowError | dict[str, t.Any]] = []
     for row, item in enumerate(body["numbers"]):
         if not isinstance(item, dict):
-            errors.append(
-                RowError(row, "phone_number", 'Each row must be an object with "phone_number"'
-                         ' and "application_id".')
-            )
+            errors.append(RowError(row, "phone_number", ROW_NOT_AN_OBJECT))
             continue
         values = {}
         for key, field in (("phone_number", "phone_number"), ("application_id", "application")):

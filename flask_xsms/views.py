@@ -16,6 +16,7 @@ from .extension import get_state
 from .forms import SettingsForm
 from .integrations import integration_for
 from .integrations import webhook_urls
+from .types import Application
 from .types import Domain
 
 #: Flashed after a successful save.
@@ -80,7 +81,11 @@ def settings(domain_id: str) -> str | Response | tuple[str, int]:
 
 
 def _render_settings(
-    domain: Domain, form: SettingsForm, applications: list, *, unsaved: bool = False
+    domain: Domain,
+    form: SettingsForm,
+    applications: list[Application],
+    *,
+    unsaved: bool = False,
 ) -> str:
     form.set_applications(applications)
     integration = integration_for(domain)

@@ -1,5 +1,8 @@
 """Fixtures for the browser tests: the real example app served on a free port, and
-Debian's chromium driven by Playwright."""
+Debian's chromium driven by Playwright.
+
+A test module uses them by listing :data:`FIXTURES` in its globals.
+"""
 from __future__ import annotations
 
 import os
@@ -27,7 +30,9 @@ OUTPUT_DIR = Path(__file__).resolve().parent.parent / "test-output"
 
 def chromium_path() -> str:
     """Debian's chromium; skipped when missing, a failure when CI=true."""
-    path = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else shutil.which("chromium")
+    path = "/usr/bin/chromium"
+    if not os.path.exists(path):
+        path = shutil.which("chromium")
     if path is None:
         reason = (
             "Debian's chromium is not installed (no /usr/bin/chromium, no 'chromium' on PATH);"
@@ -57,8 +62,8 @@ class ExampleServer:
         self._thread.join(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def example_server(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[ExampleServer]:
+@pytest.fixture(scope="module", name="example_server")
+def example_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[ExampleServer]:
     from example_app import create_app
     from example_app import init_database
 
@@ -74,8 +79,8 @@ def example_server(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Examp
         app.extensions["sqlalchemy"].engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def browser() -> t.Iterator[t.Any]:
+@pytest.fixture(scope="module", name="browser")
+def browser_fixture() -> t.Iterator[t.Any]:
     """One headless chromium for the whole module."""
     executable = chromium_path()
     from playwright.sync_api import sync_playwright
@@ -99,8 +104,8 @@ def sign_in(page: t.Any) -> None:
     expect(page.get_by_role("heading", name="IA Domains")).to_be_visible()
 
 
-@pytest.fixture(scope="module")
-def signed_in(browser: t.Any, example_server: ExampleServer) -> dict[str, t.Any]:
+@pytest.fixture(scope="module", name="signed_in")
+def signed_in_fixture(browser: t.Any, example_server: ExampleServer) -> dict[str, t.Any]:
     """The cookies of a demo sign-in, made once per module (hashing a password is slow)."""
     context = browser.new_context(base_url=example_server.url)
     sign_in(context.new_page())
@@ -109,8 +114,8 @@ def signed_in(browser: t.Any, example_server: ExampleServer) -> dict[str, t.Any]
     return t.cast(dict[str, t.Any], state)
 
 
-@pytest.fixture
-def context(
+@pytest.fixture(name="context")
+def context_fixture(
     browser: t.Any, example_server: ExampleServer, signed_in: dict[str, t.Any]
 ) -> t.Iterator[t.Any]:
     """A fresh browser context, signed in as the demo user."""
@@ -118,3 +123,7 @@ def context(
     context.set_default_timeout(10_000)
     yield context
     context.close()
+
+
+#: The fixtures above, for ``from .browser import FIXTURES`` in a test module.
+FIXTURES = (example_server_fixture, browser_fixture, signed_in_fixture, context_fixture)

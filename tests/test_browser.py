@@ -14,15 +14,13 @@ from flask_xsms.numbers import bindings_of
 from flask_xsms.numbers import PLUS_SIGN_REQUIRED
 from flask_xsms.numbers import replace_bindings
 
-from .browser import browser  # noqa: F401
-from .browser import context  # noqa: F401
-from .browser import example_server  # noqa: F401
 from .browser import ExampleServer
+from .browser import FIXTURES
 from .browser import OUTPUT_DIR
 from .browser import sign_in
-from .browser import signed_in  # noqa: F401
 
 pytestmark = pytest.mark.browser
+example_server, browser, signed_in, context = FIXTURES
 
 if t.TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -62,7 +60,9 @@ def _domain(server: ExampleServer, name: str, environment: str) -> t.Any:
     from example_app.models import Environment
 
     host_domain = db.session.scalar(
-        db.select(Domain).join(Environment).filter(Domain.name == name, Environment.name == environment)
+        db.select(Domain)
+        .join(Environment)
+        .filter(Domain.name == name, Environment.name == environment)
     )
     return as_xsms_domain(host_domain)
 
@@ -222,8 +222,17 @@ def test_copy_request_and_fallback_urls(context: t.Any, example_server: ExampleS
     page = context.new_page()
     open_settings(page, PRODUCTION_CARE)
     with example_server.app.test_request_context(base_url=example_server.url):
-        urls = webhook_urls(integration_for(_domain(example_server, "Customer Care", "production")))
+        integration = integration_for(_domain(example_server, "Customer Care", "production"))
+        urls = webhook_urls(integration)
     assert urls.request_url.startswith(example_server.url + "/xsms/hooks/")
+    # The URLs lead to this domain's webhooks.
+    adapter = example_server.app.url_map.bind(example_server.url.split("//")[1])
+    for url, endpoint in ((urls.request_url, "inbound"), (urls.fallback_url, "fallback")):
+        path = url.removeprefix(example_server.url)
+        assert adapter.match(path, method="POST") == (
+            f"xsms_webhooks.{endpoint}",
+            {"webhook_id": integration.webhook_id},
+        )
 
     request_url = page.get_by_label("Request URL", exact=True)
     fallback_url = page.get_by_label("Fallback URL", exact=True)

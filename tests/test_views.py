@@ -118,6 +118,16 @@ def test_dropdown_offers_only_customer_and_agent_assistants(client: FlaskClient)
     assert "Care Widget" not in client.get(settings_url(CARE)).text
 
 
+def test_a_domain_without_bindable_applications_says_so(
+    client: FlaskClient, directory: Directory
+) -> None:
+    directory.applications[HELPDESK] = [Application("42", "Helpdesk Widget", "Web Widget")]
+    html = client.get(settings_url(HELPDESK)).text
+    assert "has no Customer Assistant or Agent Assistant application" in html
+    options = parse(html).find("template").find_all("option")
+    assert [o.text for o in options] == ["Choose an application"]
+
+
 def test_settings_page_has_the_products_words_and_labels(client: FlaskClient) -> None:
     html = client.get(settings_url(CARE)).text
     page = parse(html)
@@ -234,7 +244,8 @@ def test_changing_and_removing_pairs(client: FlaskClient, directory: Directory) 
         (
             ("+14155550100", "13"),
             "application",
-            "Only Customer Assistant and Agent Assistant applications can be bound to a phone number.",
+            "Only Customer Assistant and Agent Assistant applications can be bound"
+            " to a phone number.",
         ),
         (
             ("+14155550100", "21"),
