@@ -15,6 +15,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+DEBIAN_CHROMIUM = "/usr/bin/chromium"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -30,8 +31,8 @@ OUTPUT_DIR = Path(__file__).resolve().parent.parent / "test-output"
 
 def chromium_path() -> str:
     """Debian's chromium; skipped when missing, a failure when CI=true."""
-    path = "/usr/bin/chromium"
-    if not os.path.exists(path):
+    path: str | None = DEBIAN_CHROMIUM
+    if not os.path.exists(DEBIAN_CHROMIUM):
         path = shutil.which("chromium")
     if path is None:
         reason = (

@@ -269,3 +269,19 @@ def test_copy_falls_back_without_the_clipboard_api(
     expect(page.get_by_role("button", name="Copied")).to_be_visible()
     selected = page.evaluate("document.activeElement.id")
     assert selected == "xsms-fallback-url"
+
+
+@pytest.mark.parametrize(("in_ci", "outcome"), [(False, "skip"), (True, "fail")])
+def test_a_missing_chromium_skips_locally_and_fails_in_ci(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: t.Any, in_ci: bool, outcome: str
+) -> None:
+    from . import browser as fixtures
+
+    # No /usr/bin/chromium and an empty PATH: as on a machine without the package.
+    monkeypatch.setattr(fixtures, "DEBIAN_CHROMIUM", str(tmp_path / "chromium"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(fixtures, "IN_CI", in_ci)
+    expected = pytest.skip.Exception if outcome == "skip" else pytest.fail.Exception
+    with pytest.raises(expected) as info:
+        fixtures.chromium_path()
+    assert "chromium is not installed" in str(info.value)
