@@ -134,6 +134,22 @@ def test_operator_binds_numbers_meets_the_rules_and_saves(
     expect(page.get_by_role("heading", name="Integrations")).to_be_visible()
     expect(page.get_by_text("1 number bound")).to_be_visible()
 
+    # Change the application of the saved number, then remove it.
+    page.get_by_role("link", name="Twilio SMS").click()
+    applications.nth(0).select_option(label="Acme Care Agent Helper")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Your Twilio SMS settings were saved.")).to_be_visible()
+    assert domain_bindings(example_server, "Customer Care", "production") == [
+        ("+14155550123", "Acme Care Agent Helper")
+    ]
+    page.get_by_role("button", name="Delete", exact=True).click()
+    expect(page.get_by_text("No numbers yet.")).to_be_visible()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Your Twilio SMS settings were saved.")).to_be_visible()
+    assert domain_bindings(example_server, "Customer Care", "production") == []
+    page.get_by_role("link", name="Integrations", exact=True).click()
+    expect(page.get_by_text("0 numbers bound")).to_be_visible()
+
 
 def test_rows_work_from_the_keyboard(context: t.Any, example_server: ExampleServer) -> None:
     page = context.new_page()
