@@ -28,7 +28,7 @@ from .types import Pair
 #: Error statuses that the API answers as JSON instead of the host's HTML pages.
 JSON_ERROR_CODES = (400, 401, 403, 404, 413, 415)
 
-
+#: Error of a row of a ``PUT`` body that is not a JSON object.
 ROW_NOT_AN_OBJECT = 'Each row must be an object with "phone_number" and "application_id".'
 
 
