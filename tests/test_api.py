@@ -9,16 +9,12 @@ from flask.testing import FlaskClient
 
 from flask_xsms import Pair
 from flask_xsms import signals
-from flask_xsms.extension import get_state
 from flask_xsms.integrations import integration_for
 from flask_xsms.integrations import webhook_urls
-from flask_xsms.models import metadata
 from flask_xsms.numbers import bindings_of
 from flask_xsms.numbers import PLUS_SIGN_REQUIRED
 from flask_xsms.numbers import replace_bindings
 
-from .conftest import reset_database
-from .hostapp import create_host_app
 from .hostapp import Directory
 
 CARE, SALES, CARE_STAGING, HELPDESK = "1", "2", "3", "4"
@@ -242,19 +238,6 @@ def test_refused_domain_is_a_json_403_and_saves_nothing(
     # The permission check comes before the body is read.
     response = client.put(url(CARE), data="x", content_type="text/plain")
     assert response.status_code == 403
-
-
-@pytest.fixture
-def csrf_app(database_url: str) -> t.Iterator[Flask]:
-    app = create_host_app(database_url, csrf_protect=True)
-    with app.app_context():
-        reset_database(app, metadata)
-    yield app
-    with app.app_context():
-        db = get_state(app).db
-        db.session.remove()
-        metadata.drop_all(db.engine)
-        db.engine.dispose()
 
 
 def test_api_is_exempt_from_csrf_but_needs_json(csrf_app: Flask) -> None:

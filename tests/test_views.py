@@ -20,7 +20,6 @@ from flask_xsms.extension import get_state
 from flask_xsms.integrations import integration_for
 from flask_xsms.integrations import webhook_urls
 from flask_xsms.models import Message
-from flask_xsms.models import metadata
 from flask_xsms.numbers import bindings_of
 from flask_xsms.numbers import PLUS_SIGN_REQUIRED
 from flask_xsms.numbers import replace_bindings
@@ -28,8 +27,6 @@ from flask_xsms.views import EXPIRED_MESSAGE
 from flask_xsms.views import NOT_SAVED_MESSAGE
 from flask_xsms.views import SAVED_MESSAGE
 
-from .conftest import reset_database
-from .hostapp import create_host_app
 from .hostapp import CUSTOMER
 from .hostapp import Directory
 from .pages import parse
@@ -353,20 +350,6 @@ def test_form_without_csrf_token_saves_nothing(
     response = post_rows(client, CARE, ("+14155550100", "11"), csrf_token=token)
     assert response.status_code == 302
     assert saved(directory, CARE) == [("+14155550100", "11")]
-
-
-@pytest.fixture
-def csrf_app(database_url: str) -> t.Iterator[Flask]:
-    """A host with Flask-WTF's CSRFProtect on every form, as the example app has."""
-    app = create_host_app(database_url, csrf_protect=True)
-    with app.app_context():
-        reset_database(app, metadata)
-    yield app
-    with app.app_context():
-        db = get_state(app).db
-        db.session.remove()
-        metadata.drop_all(db.engine)
-        db.engine.dispose()
 
 
 def test_host_csrf_protection_covers_the_settings_form(csrf_app: Flask) -> None:
