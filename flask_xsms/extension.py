@@ -78,12 +78,14 @@ class XSMS:
         _check_config(app)
         app.extensions["xsms"] = _State(self, db)
 
+        from .api import create_api_blueprint
         from .views import create_blueprint
         from .webhooks import create_webhooks_blueprint
 
         prefix = app.config["XSMS_URL_PREFIX"]
         app.register_blueprint(create_blueprint(), url_prefix=prefix)
         app.register_blueprint(create_webhooks_blueprint(app), url_prefix=prefix)
+        app.register_blueprint(create_api_blueprint(app), url_prefix=prefix)
 
         from .cli import xsms_cli
 

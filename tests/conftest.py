@@ -91,5 +91,15 @@ def app(database_url: str) -> t.Iterator[Flask]:
 
 
 @pytest.fixture
+def csrf_app(app: Flask, database_url: str) -> t.Iterator[Flask]:
+    """A second host on ``app``'s database, with Flask-WTF's ``CSRFProtect`` on every form."""
+    protected = create_host_app(database_url, csrf_protect=True)
+    yield protected
+    with protected.app_context():
+        get_state(protected).db.session.remove()
+        get_state(protected).db.engine.dispose()
+
+
+@pytest.fixture
 def directory(app: Flask) -> Directory:
     return t.cast(Directory, app.extensions["test_directory"])

@@ -6,6 +6,7 @@ import typing as t
 
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 
 from flask_xsms import Application
 from flask_xsms import Domain
@@ -58,7 +59,7 @@ def seeded_directory() -> Directory:
     return d
 
 
-def create_host_app(database_url: str, **config: t.Any) -> Flask:
+def create_host_app(database_url: str, *, csrf_protect: bool = False, **config: t.Any) -> Flask:
     app = Flask(__name__)
     app.config.update(
         TESTING=True,
@@ -69,6 +70,9 @@ def create_host_app(database_url: str, **config: t.Any) -> Flask:
     )
     app.config.update(config)
     db = SQLAlchemy(app)
+    if csrf_protect:
+        # Before XSMS, as a host does, so the extension can exempt its JSON API.
+        CSRFProtect(app)
     xsms = XSMS(app, db=db)
     directory = seeded_directory()
     app.extensions["test_directory"] = directory
