@@ -71,13 +71,13 @@ class SettingsForm(FlaskForm):
 
     def add_row_errors(self, errors: c.Iterable[RowError]) -> None:
         """Show each :class:`~flask_xsms.RowError` on the field of the row it concerns."""
-        fields = {"phone_number": "phone_number", "application": "application"}
         entries = list(self.numbers)
         for error in errors:
             if not 0 <= error.row < len(entries):
                 self.form_errors.append(error.message)
                 continue
-            field = entries[error.row].form[fields.get(error.field, "phone_number")]
+            name = error.field if error.field == "application" else "phone_number"
+            field = entries[error.row].form[name]
             field.errors = [*field.errors, error.message]
 
 

@@ -90,10 +90,11 @@ def app(database_url: str) -> t.Iterator[Flask]:
         db.engine.dispose()
 
 
-@pytest.fixture
-def csrf_app(app: Flask, database_url: str) -> t.Iterator[Flask]:
-    """A second host on ``app``'s database, with Flask-WTF's ``CSRFProtect`` on every form."""
-    protected = create_host_app(database_url, csrf_protect=True)
+@pytest.fixture(params=["before", "after"])
+def csrf_app(app: Flask, database_url: str, request: pytest.FixtureRequest) -> t.Iterator[Flask]:
+    """A second host on ``app``'s database, with Flask-WTF's ``CSRFProtect`` on every form,
+    set up before and after the extension."""
+    protected = create_host_app(database_url, csrf_protect=request.param)
     yield protected
     with protected.app_context():
         get_state(protected).db.session.remove()
