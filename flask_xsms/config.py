@@ -55,6 +55,8 @@ DEFAULTS: dict[str, t.Any] = {
     "HELP_MESSAGE": (
         "Reply STOP to stop getting messages from this number, START to get them again."
     ),
+    # Messages per page on a domain's messages page.
+    "MESSAGES_PER_PAGE": 50,
 }
 
 
