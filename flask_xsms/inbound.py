@@ -240,60 +240,22 @@ def handle_fallback(
     """
     polite = fallback_twiml()
     error = f"Twilio error {error_code or '?'} at {error_url or 'the Request URL'}"
-    application_id: str | None = None
     domain_id = integration.domain_id if integration is not None else None
-    result = InboundResult(polite, None, FALLBACK)
-    session = get_state().session
-    try:
-        if integration is None:
-            raise _NoDatabase()
-        binding = _binding(integration.id, message.to)
-        application_id = binding.application_id if binding else None
-        known = session.scalar(sa.select(Message).filter_by(sid=message.sid))
-        if known is None:
-            row = _new_row(integration, message, binding)
-            row.status = FALLBACK if binding else UNROUTED
-            row.error_code = (error_code or "")[:32] or None
-            row.error_message = error
-            row.response_twiml = polite
-            session.add(row)
-            try:
-                session.commit()
-            except IntegrityError:  # the Request URL stored it at the same moment
-                session.rollback()
-                known = session.scalar(sa.select(Message).filter_by(sid=message.sid))
-            else:
-                if binding is not None:
-                    _join_conversation(integration.id, binding.application_id, message, row)
-                    session.commit()
-                _record_keyword(
-                    integration.account_id,
-                    message,
-                    optouts.keyword_of(message.body, message.opt_out_type),
-                )
-                result = InboundResult(polite, row.id, row.status)
-        if known is not None:
-            known.error_code = (error_code or "")[:32] or known.error_code
-            known.error_message = error if known.error_message is None else known.error_message
-            fallback = {"ErrorCode": error_code, "ErrorUrl": error_url}
-            known.details = {**(known.details or {}), "fallback": fallback}
-            answer = known.response_twiml if has_messages(known.response_twiml) else polite
-            result = InboundResult(t.cast(str, answer), known.id, known.status, duplicate=True)
-            session.commit()
-    except _NoDatabase:
-        pass
-    except SQLAlchemyError:
-        logger.exception(
-            "The Fallback URL of IA Domain %r could not store message %s; answered politely.",
-            domain_id,
-            message.sid,
-        )
-        _rollback()
+    result, application_id = InboundResult(polite, None, FALLBACK), None
+    if integration is not None:
+        try:
+            result, application_id = _keep_fallback(
+                integration, message, polite, error, error_code, error_url
+            )
+        except SQLAlchemyError:
+            logger.exception(
+                "The Fallback URL of IA Domain %r could not store message %s; answered politely.",
+                domain_id,
+                message.sid,
+            )
+            _rollback()
     logger.warning(
-        "Fallback URL used for message %s (IA Domain %r): %s.",
-        message.sid,
-        domain_id,
-        error,
+        "Fallback URL used for message %s (IA Domain %r): %s.", message.sid, domain_id, error
     )
     _notify(
         fallback_used,
@@ -308,8 +270,53 @@ def handle_fallback(
     return result
 
 
-class _NoDatabase(Exception):
-    """Internal: the integration could not be loaded, so nothing can be stored."""
+def _keep_fallback(
+    integration: Integration,
+    message: InboundMessage,
+    polite: str,
+    error: str,
+    error_code: str | None,
+    error_url: str | None,
+) -> tuple[InboundResult, str | None]:
+    """Store a message the Fallback URL received, or note the error on the stored one."""
+    session = get_state().session
+    account_id = integration.account_id
+    binding = _binding(integration.id, message.to)
+    application_id = binding.application_id if binding else None
+    known = session.scalar(sa.select(Message).filter_by(sid=message.sid))
+    if known is None:
+        row = _new_row(integration, message, binding)
+        row.status = FALLBACK if binding else UNROUTED
+        row.error_code = (error_code or "")[:32] or None
+        row.error_message = error
+        row.response_twiml = polite
+        session.add(row)
+        try:
+            session.commit()
+        except IntegrityError:  # the Request URL stored it at the same moment
+            session.rollback()
+            known = session.scalar(sa.select(Message).filter_by(sid=message.sid))
+        else:
+            result = InboundResult(polite, row.id, row.status)
+            _record_keyword(
+                account_id, message, optouts.keyword_of(message.body, message.opt_out_type)
+            )
+            if application_id is not None:
+                _join_conversation(integration.id, application_id, message, row)
+                session.commit()
+            return result, application_id
+    assert known is not None
+    known.error_code = (error_code or "")[:32] or known.error_code
+    known.error_message = known.error_message or error
+    known.details = {
+        **(known.details or {}),
+        "fallback": {"ErrorCode": error_code, "ErrorUrl": error_url},
+    }
+    # The Request URL's replies never reached the customer: give them again.
+    answer = known.response_twiml if has_messages(known.response_twiml) else polite
+    result = InboundResult(t.cast(str, answer), known.id, known.status, duplicate=True)
+    session.commit()
+    return result, application_id
 
 
 def fallback_twiml() -> str:
