@@ -29,9 +29,9 @@ import typing as t
 import sqlalchemy as sa
 from flask import current_app
 from flask import Flask
-from werkzeug.test import EnvironBuilder
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.test import EnvironBuilder
 
 from . import optouts
 from . import outbound
@@ -724,10 +724,13 @@ def _clean(value: t.Any) -> str:
 
 
 def _int(value: str | None) -> int | None:
+    """A small count Twilio sent (``NumMedia``, ``NumSegments``), or ``None``."""
     try:
-        return int(value) if value not in (None, "") else None
+        number = int(value) if value not in (None, "") else None
     except ValueError:
         return None
+    # Anything larger is not a real count and would not fit the database column.
+    return number if number is None or 0 <= number <= 100_000 else None
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
