@@ -583,7 +583,7 @@ def _reply_row(job: _Job, message: Reply) -> Message:
     )
 
 
-# -- storage helpers ------------------------------------------------------------------
+# -- storage ---------------------------------------------------------------------------
 
 
 def _stored(sid: str) -> tuple[int, str, str | None] | None:
@@ -696,7 +696,7 @@ def _record_keyword(account_id: str, message: InboundMessage, keyword: str | Non
     )
 
 
-# -- small helpers --------------------------------------------------------------------
+# -- small utilities ---------------------------------------------------------------------
 
 
 def _notify(signal: NamedSignal, sender: t.Any, **kwargs: t.Any) -> None:
