@@ -346,7 +346,7 @@ def wait_for_chatbots(timeout: float | None = None) -> bool:
                 return False
 
 
-# -- the chatbot run ----------------------------------------------------------------
+# -- the chatbot run -------------------------------------------------------------------
 
 _workers: set[threading.Thread] = set()
 _workers_lock = threading.Lock()
@@ -696,7 +696,7 @@ def _record_keyword(account_id: str, message: InboundMessage, keyword: str | Non
     )
 
 
-# -- small utilities ---------------------------------------------------------------------
+# -- small utilities -------------------------------------------------------------------
 
 
 def _notify(signal: NamedSignal, sender: t.Any, **kwargs: t.Any) -> None:
