@@ -157,10 +157,12 @@ def send_message(
     application_id: str | None = None,
     conversation_id: int | None = None,
     in_reply_to_id: int | None = None,
+    status_callback: str | None = None,
 ) -> Message:
     """Store one outbound message and send it through Twilio's REST API.
 
-    Sent with the integration's status-callback URL. Returns the stored message, whose
+    Sent with the integration's status-callback URL (or ``status_callback``, e.g. computed
+    earlier inside a request, for a thread that has none). Returns the stored message, whose
     ``status`` and ``sid`` tell what Twilio answered. With :data:`XSMS_SEND_IMMEDIATELY`
     off, it is only stored (``"pending"``) for :func:`send_pending`.
 
@@ -182,6 +184,7 @@ def send_message(
         application_id=application_id,
         conversation_id=conversation_id,
         in_reply_to_id=in_reply_to_id,
+        status_callback=status_callback,
     )
     _send_stored([message])
     return message
@@ -369,8 +372,9 @@ def _store(
     application_id: str | None,
     conversation_id: int | None,
     in_reply_to_id: int | None,
+    status_callback: str | None = None,
 ) -> Message:
-    callback = status_callback_url(integration)
+    callback = status_callback or _status_callback_or_none(integration)
     message = Message(
         direction="outbound",
         integration_id=integration.id,
@@ -388,6 +392,16 @@ def _store(
     session.add(message)
     session.commit()
     return message
+
+
+def _status_callback_or_none(integration: Integration) -> str | None:
+    try:
+        return status_callback_url(integration)
+    except RuntimeError as e:
+        # Keep and send the message anyway: losing it would be worse than not
+        # hearing about its delivery.
+        logger.warning("Outbound message sent without a status callback: %s", e)
+        return None
 
 
 def _send_stored(messages: list[Message]) -> None:
@@ -453,7 +467,10 @@ def _deliver_claimed(message: Message) -> Message:
     if optouts.is_opted_out(integration.account_id, message.from_number, message.to_number):
         return _fail(message, _opted_out_error())
 
-    callback = message.details.get("status_callback") or status_callback_url(integration)
+    if "status_callback" in message.details:
+        callback = message.details["status_callback"]
+    else:
+        callback = _status_callback_or_none(integration)
     try:
         with twilio_client(credentials) as client:
             sent = client.messages.create(
@@ -461,7 +478,7 @@ def _deliver_claimed(message: Message) -> Message:
                 from_=message.from_number,
                 body=message.body or values.unset,
                 media_url=[m["url"] for m in message.media] or values.unset,
-                status_callback=callback,
+                status_callback=callback or values.unset,
             )
     except TwilioException as e:
         return _fail(message, _error_from_twilio(e), integration)

@@ -32,6 +32,7 @@ from flask_xsms.outbound import send
 from flask_xsms.outbound import send_message
 from flask_xsms.outbound import send_pending
 from flask_xsms.outbound import split_body
+from flask_xsms.outbound import status_callback_url
 
 from .hostapp import create_host_app
 from .hostapp import Directory
@@ -470,8 +471,11 @@ def test_deliver_by_id_sends_once(
     assert len(twilio_api.requests) == 1
 
 
-def test_status_callback_url_outside_a_request_needs_a_public_url(
-    outbound_app: Flask, twilio_api: TwilioStandIn  # noqa: F811
+def test_status_callback_url_inside_and_outside_a_request(
+    outbound_app: Flask,
+    directory: Directory,
+    twilio_api: TwilioStandIn,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     def hello() -> t.Any:
         return send(CARE, from_number=CARE_NUMBER, to=CUSTOMER, body="hi")
@@ -479,21 +483,41 @@ def test_status_callback_url_outside_a_request_needs_a_public_url(
     # With XSMS_PUBLIC_BASE_URL (set by the fixture), a thread without a request works.
     outside_request(outbound_app, hello)
     outbound_app.config["XSMS_PUBLIC_BASE_URL"] = None
-    with pytest.raises(RuntimeError, match="XSMS_PUBLIC_BASE_URL"):
-        outside_request(outbound_app, hello)
-    with outbound_app.app_context():
-        assert len(all_messages()) == 1
     # Inside a request, the request's own URL is used.
     with outbound_app.test_request_context(base_url="https://host.example.org"):
         hello()
+        # A caller may compute it in a request and hand it to a thread.
+        integration = integration_for(directory.domains[CARE])
+        assert integration is not None
+        given = status_callback_url(integration)
+
+    def late_reply() -> t.Any:
+        integration = integration_for(directory.domains[CARE])
+        assert integration is not None
+        return send_message(
+            integration, from_number=CARE_NUMBER, to=CUSTOMER, body="late", status_callback=given
+        )
+
+    outside_request(outbound_app, late_reply)
     # Outside a request, SERVER_NAME works too.
     outbound_app.config.update(SERVER_NAME="worker.example.org", PREFERRED_URL_SCHEME="https")
     outside_request(outbound_app, hello)
     callbacks = [r.form["StatusCallback"] for r in twilio_api.requests]
     assert callbacks[0].startswith(BASE + "/xsms/hooks/")
     assert callbacks[1].startswith("https://host.example.org/xsms/hooks/")
-    assert callbacks[2].startswith("https://worker.example.org/xsms/hooks/")
+    assert callbacks[2] == given
+    assert callbacks[3].startswith("https://worker.example.org/xsms/hooks/")
     assert len({c.rsplit("/hooks/", 1)[1] for c in callbacks}) == 1
+
+    # With no way to know the public URL, the message is still stored and sent, without
+    # a status callback, and the log says how to fix it.
+    outbound_app.config["SERVER_NAME"] = None
+    [message_id] = outside_request(outbound_app, lambda: [m.id for m in hello()])
+    assert "StatusCallback" not in twilio_api.requests[-1].form
+    assert caplog.text.count("without a status callback") == 1
+    assert "XSMS_PUBLIC_BASE_URL" in caplog.text
+    with outbound_app.app_context():
+        assert stored(message_id).status == "queued"
 
 
 def test_two_workers_racing_on_one_pending_row_send_it_once(
