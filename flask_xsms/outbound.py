@@ -484,6 +484,11 @@ def _deliver_claimed(message: Message) -> Message:
         return _fail(message, _error_from_twilio(e), integration)
     except requests.RequestException as e:
         return _fail(message, _error_from_network(e))
+    except Exception as e:
+        # Whatever else broke (an answer that is not JSON…) must not leave the message
+        # claimed forever; Twilio may have sent it, so it is not tried again.
+        logger.exception("Unexpected error while sending outbound message %s.", message.id)
+        return _fail(message, SendError(f"Unexpected error while sending ({type(e).__name__})."))
 
     message.sid = sent.sid
     message.account_sid = sent.account_sid or credentials.account_sid

@@ -390,6 +390,17 @@ def test_opted_out_customer_is_refused_without_any_request(
     assert len(recorded["failed"]) == 2
 
 
+def test_an_unreadable_answer_fails_the_message_instead_of_keeping_it_claimed(
+    outbound_app: Flask, twilio_api: TwilioStandIn, caplog: pytest.LogCaptureFixture  # noqa: F811
+) -> None:
+    twilio_api.answer(201, "<html>Bad gateway</html>")
+    with outbound_app.app_context():
+        with pytest.raises(SendError, match="Unexpected error") as info:
+            send(CARE, from_number=CARE_NUMBER, to=CUSTOMER, body="hi")
+        assert not info.value.retryable
+        assert stored(info.value.sent_message.id).status == "failed"
+    assert "Unexpected error while sending" in caplog.text
+
 def test_network_down_keeps_the_message_pending(
     outbound_app: Flask, recorded: dict[str, t.Any]
 ) -> None:
