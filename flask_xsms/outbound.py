@@ -292,13 +292,16 @@ def record_status(integration: Integration, params: t.Mapping[str, str]) -> Mess
 def split_body(body: str, limit: int = MAX_BODY_LENGTH) -> list[str]:
     """Split ``body`` into parts of at most ``limit`` characters, on word boundaries.
 
-    A word longer than ``limit`` is cut. Returns ``[]`` for an empty body.
+    Characters are counted as Twilio counts them, in UTF-16 code units (an emoji counts
+    two). A word longer than ``limit`` is cut. Returns ``[]`` for an empty body.
     """
     rest = body.strip()
     parts = []
-    while len(rest) > limit:
-        spaces = [m.start() for m in re.finditer(r"\s", rest[: limit + 1])]
-        cut = spaces[-1] if spaces and spaces[-1] > 0 else limit
+    while _text_length(rest) > limit:
+        end = max(_fitting_prefix(rest, limit), 1)
+        # A space right after the part that fits is a boundary too.
+        spaces = [m.start() for m in re.finditer(r"\s", rest[: end + 1])]
+        cut = spaces[-1] if spaces and spaces[-1] > 0 else end
         parts.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     if rest:
@@ -344,6 +347,21 @@ def status_callback_url(integration: Integration) -> str:
 # -- internals ----------------------------------------------------------------------
 
 
+def _text_length(text: str) -> int:
+    """Length in UTF-16 code units, as Twilio counts a body."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fitting_prefix(text: str, limit: int) -> int:
+    """How many characters of ``text`` fit in ``limit`` UTF-16 code units."""
+    units = 0
+    for i, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            return i
+    return len(text)
+
+
 def _check_content(body: str, media_urls: c.Sequence[str], *, max_length: int | None) -> None:
     if isinstance(media_urls, str):
         raise InvalidMessage("media_urls must be a list of URLs, not one string.")
@@ -356,9 +374,10 @@ def _check_content(body: str, media_urls: c.Sequence[str], *, max_length: int | 
     for url in media_urls:
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise InvalidMessage(f"Media must be absolute http(s) URLs, not {url!r}.")
-    if max_length is not None and len(body) > max_length:
+    if max_length is not None and _text_length(body) > max_length:
         raise InvalidMessage(
-            f"A message body can have at most {max_length} characters, not {len(body)}."
+            f"A message body can have at most {max_length} characters,"
+            f" not {_text_length(body)}."
         )
 
 
