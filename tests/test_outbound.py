@@ -209,6 +209,33 @@ def test_long_bodies_are_split_on_word_boundaries(
     assert [len(r.form.getlist("MediaUrl")) for r in twilio_api.messages] == [1, 0, 0, 0]
 
 
+@pytest.mark.parametrize(
+    ("code", "status", "rest"), [(21211, 400, "failed"), (20429, 429, "pending")]
+)
+def test_a_failing_part_stops_the_parts_after_it(
+    outbound_app: Flask,
+    twilio_api: TwilioStandIn,  # noqa: F811
+    code: int,
+    status: int,
+    rest: str,
+) -> None:
+    words = " ".join(f"word{i}" for i in range(500))  # three parts
+    twilio_api.answer(201)
+    twilio_api.fail(code, status, "No")
+    with outbound_app.app_context():
+        with pytest.raises(SendError):
+            send(CARE, from_number=CARE_NUMBER, to=CUSTOMER, body=words)
+        assert [m.status for m in all_messages()] == ["queued", rest, rest]
+        if rest == "pending":
+            send_pending()
+            get_state().session.expire_all()
+            assert [m.status for m in all_messages()] == ["queued"] * 3
+    bodies = [r.form["Body"] for r in twilio_api.requests if r is not twilio_api.requests[1]]
+    if rest == "pending":
+        assert " ".join(bodies) == words
+    else:
+        assert len(twilio_api.requests) == 2
+
 def test_split_body_cuts_a_word_longer_than_the_limit() -> None:
     assert split_body("a" * 25, limit=10) == ["a" * 10, "a" * 10, "a" * 5]
     assert split_body("one two three", limit=7) == ["one two", "three"]
