@@ -26,6 +26,8 @@ DEFAULTS: dict[str, t.Any] = {
     # Template that the extension's pages extend; it must define the blocks
     # "title" and "content". Set it to the host's own layout to embed the pages.
     "BASE_TEMPLATE": "xsms/layout.html",
+    # Messages per page on a domain's messages page.
+    "MESSAGES_PER_PAGE": 50,
     # Seconds to wait for Twilio's REST API (connect and read); never None: a hung
     # connection must not hold a worker forever.
     "TWILIO_TIMEOUT": 10,

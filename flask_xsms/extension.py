@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import typing as t
 
+from flask import Blueprint
 from flask import current_app
 from flask import Flask
 
@@ -78,12 +79,16 @@ class XSMS:
         _check_config(app)
         app.extensions["xsms"] = _State(self, db)
 
+        from .api import create_api_blueprint
         from .views import create_blueprint
         from .webhooks import create_webhooks_blueprint
 
         prefix = app.config["XSMS_URL_PREFIX"]
-        app.register_blueprint(create_blueprint(), url_prefix=prefix)
-        app.register_blueprint(create_webhooks_blueprint(app), url_prefix=prefix)
+        webhooks, api = create_webhooks_blueprint(), create_api_blueprint()
+        for blueprint in (create_blueprint(), webhooks, api):
+            app.register_blueprint(blueprint, url_prefix=prefix)
+        # Twilio signs the webhooks and the JSON API insists on JSON: no CSRF token there.
+        _exempt_from_csrf(app, webhooks, api)
 
         from .cli import xsms_cli
 
@@ -216,6 +221,27 @@ def get_state(app: Flask | None = None) -> _State:
             "flask-xsms is not set up on this app. Did you forget to call"
             " 'xsms.init_app(app)'?"
         ) from None
+
+
+def _exempt_from_csrf(app: Flask, *blueprints: Blueprint) -> None:
+    """Exempt ``blueprints`` from the host's ``CSRFProtect``, set up before or after us."""
+
+    def exempt() -> bool:
+        csrf = app.extensions.get("csrf")
+        for name in blueprints if csrf is not None else ():
+            csrf.exempt(name)
+        return csrf is not None
+
+    if exempt():
+        return
+    pending = True
+
+    # Registered before a later CSRFProtect's own hook, so it runs first.
+    @app.before_request
+    def exempt_late() -> None:
+        nonlocal pending
+        if pending:
+            pending = not exempt()
 
 
 def _check_config(app: Flask) -> None:

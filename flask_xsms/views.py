@@ -2,10 +2,29 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import flash
+from flask import redirect
 from flask import render_template
+from flask import request
+from flask import url_for
+from werkzeug.wrappers import Response
 
+from . import message_log
 from . import numbers
+from .errors import BindingError
 from .extension import get_state
+from .forms import SettingsForm
+from .integrations import integration_for
+from .integrations import webhook_urls
+from .types import Application
+from .types import Domain
+
+#: Flashed after a successful save.
+SAVED_MESSAGE = "Your Twilio SMS settings were saved."
+#: Shown above the form when a save was refused.
+NOT_SAVED_MESSAGE = "Nothing was saved. Correct the rows marked below, then click Save again."
+#: Shown when the form's CSRF token is missing or expired.
+EXPIRED_MESSAGE = "This form has expired. Nothing was saved: reload the page and try again."
 
 
 def create_blueprint() -> Blueprint:
@@ -18,6 +37,10 @@ def create_blueprint() -> Blueprint:
         static_url_path="/static",
     )
     bp.add_url_rule("/domains/<domain_id>/integrations", view_func=integrations)
+    bp.add_url_rule(
+        "/domains/<domain_id>/twilio-sms", view_func=settings, methods=["GET", "POST"]
+    )
+    bp.add_url_rule("/domains/<domain_id>/twilio-sms/messages", view_func=messages)
     return bp
 
 
@@ -26,4 +49,71 @@ def integrations(domain_id: str) -> str:
     domain = get_state().manageable_domain(domain_id)
     return render_template(
         "xsms/integrations.html", domain=domain, number_count=len(numbers.bindings_of(domain))
+    )
+
+
+def settings(domain_id: str) -> str | Response | tuple[str, int]:
+    """The Twilio SMS settings page of a domain: show (GET) and save (POST) its pairs."""
+    domain = get_state().manageable_domain(domain_id)
+    applications = numbers.bindable_applications(domain)
+
+    if request.method == "GET":
+        saved = [
+            {"phone_number": b.phone_number, "application": b.application_id}
+            for b in numbers.bindings_of(domain)
+        ]
+        form = SettingsForm(data={"numbers": saved})
+        return _render_settings(domain, form, applications)
+
+    form = SettingsForm()
+    if not form.validate_on_submit():
+        # Only the CSRF token can fail here: the rows are checked by the rules service.
+        form.form_errors.append(EXPIRED_MESSAGE)
+        return _render_settings(domain, form, applications, unsaved=True), 400
+    try:
+        numbers.replace_bindings(domain, form.pairs())
+    except BindingError as e:
+        form.add_row_errors(e.errors)
+        form.form_errors.insert(0, NOT_SAVED_MESSAGE)
+        return _render_settings(domain, form, applications, unsaved=True)
+    flash(SAVED_MESSAGE, "success")
+    return redirect(url_for("xsms.settings", domain_id=domain.id))
+
+
+def _render_settings(
+    domain: Domain,
+    form: SettingsForm,
+    applications: list[Application],
+    *,
+    unsaved: bool = False,
+) -> str:
+    form.set_applications(applications)
+    integration = integration_for(domain)
+    assert integration is not None
+    return render_template(
+        "xsms/settings.html",
+        domain=domain,
+        form=form,
+        new_row=form.new_row(applications),
+        applications=applications,
+        urls=webhook_urls(integration),
+        unsaved=unsaved,
+    )
+
+
+def messages(domain_id: str) -> str:
+    """Recent messages of a domain, newest first, filterable by number."""
+    domain = get_state().manageable_domain(domain_id)
+    number = request.args.get("number", "").strip()
+    page = request.args.get("page", 1, type=int) or 1
+    pagination = message_log.recent_messages(domain, number=number, page=page)
+    return render_template(
+        "xsms/messages.html",
+        domain=domain,
+        pagination=pagination,
+        number=number,
+        number_filter=message_log.number_filter(number),
+        application_names=message_log.application_names(domain),
+        unrouted=message_log.UNROUTED,
+        as_utc=message_log.as_utc,
     )

@@ -90,6 +90,17 @@ def app(database_url: str) -> t.Iterator[Flask]:
         db.engine.dispose()
 
 
+@pytest.fixture(params=["before", "after"])
+def csrf_app(app: Flask, database_url: str, request: pytest.FixtureRequest) -> t.Iterator[Flask]:
+    """A second host on ``app``'s database, with Flask-WTF's ``CSRFProtect`` on every form,
+    set up before and after the extension."""
+    protected = create_host_app(database_url, csrf_protect=request.param)
+    yield protected
+    with protected.app_context():
+        get_state(protected).db.session.remove()
+        get_state(protected).db.engine.dispose()
+
+
 @pytest.fixture
 def directory(app: Flask) -> Directory:
     return t.cast(Directory, app.extensions["test_directory"])

@@ -6,6 +6,7 @@ import typing as t
 
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 
 from flask_xsms import Application
 from flask_xsms import Domain
@@ -58,7 +59,10 @@ def seeded_directory() -> Directory:
     return d
 
 
-def create_host_app(database_url: str, **config: t.Any) -> Flask:
+def create_host_app(
+    database_url: str, *, csrf_protect: t.Literal["before", "after"] | None = None, **config: t.Any
+) -> Flask:
+    """The test host; ``csrf_protect`` sets up ``CSRFProtect`` before or after the extension."""
     app = Flask(__name__)
     app.config.update(
         TESTING=True,
@@ -69,7 +73,11 @@ def create_host_app(database_url: str, **config: t.Any) -> Flask:
     )
     app.config.update(config)
     db = SQLAlchemy(app)
+    if csrf_protect == "before":
+        CSRFProtect(app)
     xsms = XSMS(app, db=db)
+    if csrf_protect == "after":
+        CSRFProtect(app)
     directory = seeded_directory()
     app.extensions["test_directory"] = directory
 

@@ -1,0 +1,85 @@
+"""Flask-WTF forms of the extension's pages.
+
+The forms only carry what operators typed; the number rules live in
+:mod:`flask_xsms.numbers`, so the page, the JSON API and the CLI say the same words.
+"""
+from __future__ import annotations
+
+import collections.abc as c
+
+from flask_wtf import FlaskForm
+from wtforms import FieldList
+from wtforms import Form
+from wtforms import FormField
+from wtforms import SelectField
+from wtforms import StringField
+
+from .errors import RowError
+from .types import Application
+from .types import Pair
+
+#: The row index in the names of a new row's fields, replaced by the page's script.
+ROW_PLACEHOLDER = "__index__"
+
+#: First option of every Application dropdown.
+CHOOSE_APPLICATION = "Choose an application"
+
+
+class PairForm(Form):
+    """One row of the settings page: a phone number and the application it is bound to.
+
+    A plain :class:`wtforms.Form`: the enclosing :class:`SettingsForm` holds the CSRF token.
+    """
+
+    phone_number = StringField("Phone Number")
+    # The rules service checks the choice, with the product's own words.
+    application = SelectField("Application", choices=[], validate_choice=False)
+
+
+class SettingsForm(FlaskForm):
+    """The Twilio SMS settings form of one IA Domain: all its rows, saved at once."""
+
+    numbers = FieldList(FormField(PairForm))
+
+    def set_applications(self, applications: c.Sequence[Application]) -> None:
+        """Offer ``applications`` (the bindable ones) in every row's dropdown.
+
+        A row whose saved application is no longer offered keeps it as an extra option,
+        so the operator sees what is bound and the rules service can say what is wrong.
+        """
+        choices = _choices(applications)
+        known = {value for value, _ in choices}
+        for entry in self.numbers:
+            row_choices = list(choices)
+            current = entry.form.application.data
+            if current and current not in known:
+                row_choices.append((current, f"Unavailable application ({current})"))
+            entry.form.application.choices = row_choices
+
+    def new_row(self, applications: c.Sequence[Application]) -> PairForm:
+        """An empty row whose field names hold :data:`ROW_PLACEHOLDER` as their index."""
+        row = PairForm(prefix=f"{self.numbers.name}-{ROW_PLACEHOLDER}-")
+        row.application.choices = _choices(applications)
+        return row
+
+    def pairs(self) -> list[Pair]:
+        """The rows as typed, in page order."""
+        return [
+            Pair(entry.form.phone_number.data or "", entry.form.application.data or "")
+            for entry in self.numbers
+        ]
+
+    def add_row_errors(self, errors: c.Iterable[RowError]) -> None:
+        """Show each :class:`~flask_xsms.RowError` on the field of the row it concerns."""
+        entries = list(self.numbers)
+        for error in errors:
+            if not 0 <= error.row < len(entries):
+                self.form_errors.append(error.message)
+                continue
+            name = error.field if error.field == "application" else "phone_number"
+            field = entries[error.row].form[name]
+            field.errors = [*field.errors, error.message]
+
+
+def _choices(applications: c.Sequence[Application]) -> list[tuple[str, str]]:
+    return [("", CHOOSE_APPLICATION)] + [(a.id, a.name) for a in applications]

@@ -1,0 +1,138 @@
+/* flask-xsms settings page: add and delete rows, copy URLs, warn before losing edits.
+   Plain script, no build step, no external assets. */
+(function () {
+  "use strict";
+
+  function rowFields(form) {
+    return Array.prototype.map.call(
+      form.querySelectorAll("[data-xsms-row] input, [data-xsms-row] select"),
+      function (field) { return field.name + "=" + field.value; }
+    ).join("&");
+  }
+
+  function announce(form, text) {
+    var live = form.querySelector("[data-xsms-live]");
+    if (!live) { return; }
+    live.textContent = "";
+    // A fresh text node in a later task makes screen readers speak it again.
+    window.setTimeout(function () { live.textContent = text; }, 50);
+  }
+
+  function setUpRows(form) {
+    var list = form.querySelector("[data-xsms-rows]");
+    var template = form.querySelector("template[data-xsms-row-template]");
+    var empty = form.querySelector("[data-xsms-empty]");
+    var nextIndex = parseInt(list.getAttribute("data-xsms-next-index"), 10) || 0;
+
+    function refreshEmpty() {
+      if (empty) { empty.hidden = list.children.length > 0; }
+    }
+
+    form.querySelector("[data-xsms-add]").addEventListener("click", function () {
+      var fragment = template.content.cloneNode(true);
+      var index = String(nextIndex++);
+      fragment.querySelectorAll("[id], [name], [for]").forEach(function (el) {
+        ["id", "name", "for"].forEach(function (attr) {
+          var value = el.getAttribute(attr);
+          if (value) { el.setAttribute(attr, value.split("__index__").join(index)); }
+        });
+      });
+      var row = fragment.querySelector("[data-xsms-row]");
+      list.appendChild(fragment);
+      refreshEmpty();
+      row.querySelector("input").focus();
+    });
+
+    list.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-xsms-delete]");
+      if (!button) { return; }
+      var row = button.closest("[data-xsms-row]");
+      var next = row.nextElementSibling || row.previousElementSibling;
+      row.remove();
+      refreshEmpty();
+      // Keep keyboard users in the list instead of dropping focus to the page.
+      var target = next ? next.querySelector("[data-xsms-delete]") : form.querySelector("[data-xsms-add]");
+      target.focus();
+      announce(form, "Row deleted. It is removed when you click Save.");
+    });
+  }
+
+  function copyText(input) {
+    var text = input.value;
+    function fallback() {
+      input.focus();
+      input.select();
+      input.setSelectionRange(0, text.length);
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      return ok ? Promise.resolve() : Promise.reject(new Error("copy refused"));
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text).catch(fallback);
+    }
+    return fallback();
+  }
+
+  function setUpCopy(form) {
+    form.querySelectorAll("[data-xsms-copy]").forEach(function (button) {
+      var timer = null;
+      button.addEventListener("click", function () {
+        var input = document.getElementById(button.getAttribute("data-xsms-copy"));
+        var label = button.getAttribute("data-xsms-copy-label");
+        copyText(input).then(function () {
+          button.textContent = "Copied";
+          button.classList.add("xsms-copied");
+          announce(form, label + " copied to the clipboard.");
+        }, function () {
+          input.focus();
+          input.select();
+          announce(form, "Copying is not allowed here: press Ctrl+C (or \u2318C) to copy the selected " + label + ".");
+        });
+        window.clearTimeout(timer);
+        timer = window.setTimeout(function () {
+          button.textContent = "Copy";
+          button.classList.remove("xsms-copied");
+        }, 2500);
+      });
+    });
+  }
+
+  function setUpLeaveWarning(form) {
+    // A page showing refused edits is unsaved from the start.
+    var initial = form.hasAttribute("data-xsms-unsaved") ? null : rowFields(form);
+    var leaving = false;
+
+    form.addEventListener("submit", function () { leaving = true; });
+    var cancel = form.querySelector("[data-xsms-cancel]");
+    if (cancel) {
+      // Cancel is the explicit way to discard edits: no warning.
+      cancel.addEventListener("click", function () { leaving = true; });
+    }
+    window.addEventListener("beforeunload", function (event) {
+      if (leaving || rowFields(form) === initial) { return; }
+      event.preventDefault();
+      event.returnValue = "";
+    });
+    window.addEventListener("pageshow", function () { leaving = false; });
+  }
+
+  function focusFirstError(form) {
+    var invalid = form.querySelector("[aria-invalid=true]");
+    if (invalid) { invalid.focus(); }
+  }
+
+  function init() {
+    var form = document.querySelector("form[data-xsms-settings]");
+    if (!form) { return; }
+    setUpRows(form);
+    setUpCopy(form);
+    setUpLeaveWarning(form);
+    focusFirstError(form);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

@@ -1,0 +1,253 @@
+from __future__ import annotations
+
+import json
+import typing as t
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from flask_xsms import Pair
+from flask_xsms import signals
+from flask_xsms.integrations import integration_for
+from flask_xsms.integrations import webhook_urls
+from flask_xsms.numbers import bindings_of
+from flask_xsms.numbers import PLUS_SIGN_REQUIRED
+from flask_xsms.numbers import replace_bindings
+
+from .hostapp import Directory
+
+CARE, SALES, CARE_STAGING, HELPDESK = "1", "2", "3", "4"
+
+
+def url(domain_id: str) -> str:
+    return f"/xsms/api/domains/{domain_id}/numbers"
+
+
+def saved(directory: Directory, domain_id: str) -> list[tuple[str, str]]:
+    return [(b.phone_number, b.application_id) for b in bindings_of(directory.domains[domain_id])]
+
+
+def put(client: FlaskClient, domain_id: str, *rows: t.Any) -> t.Any:
+    return client.put(url(domain_id), json={"numbers": list(rows)})
+
+
+def row(number: t.Any, application: t.Any) -> dict[str, t.Any]:
+    return {"phone_number": number, "application_id": application}
+
+
+def test_get_returns_pairs_applications_and_webhook_urls(
+    client: FlaskClient, directory: Directory
+) -> None:
+    replace_bindings(directory.domains[CARE], [Pair("+1 415 555 0100", "12")])
+    response = client.get(url(CARE))
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    urls = webhook_urls(integration_for(directory.domains[CARE]))
+    assert response.json == {
+        "domain": {"id": CARE, "name": "Customer Care", "environment": "production"},
+        "numbers": [{"phone_number": "+14155550100", "application_id": "12"}],
+        "applications": [
+            {"id": "11", "name": "Care Assistant", "channel_type": "Customer Assistant"},
+            {"id": "12", "name": "Care Agent Helper", "channel_type": "Agent Assistant"},
+        ],
+        "webhook_urls": {
+            "request_url": urls.request_url,
+            "fallback_url": urls.fallback_url,
+            "status_callback_url": urls.status_callback_url,
+        },
+    }
+    assert "test-auth-token" not in response.text
+    assert "AC" + "1" * 32 not in response.text
+
+
+def test_put_replaces_the_pairs_and_answers_like_get(
+    client: FlaskClient, directory: Directory
+) -> None:
+    replace_bindings(directory.domains[CARE], [Pair("+14155550199", "11")])
+    received = []
+
+    def on_saved(sender: Flask, **extra: t.Any) -> None:
+        received.append([b.phone_number for b in extra["bindings"]])
+
+    with signals.numbers_saved.connected_to(on_saved):
+        response = put(client, CARE, row("+1 (415) 555-0100", "11"), row("+44 20 7946 0958", 12))
+    assert response.status_code == 200
+    assert response.json["numbers"] == [
+        {"phone_number": "+14155550100", "application_id": "11"},
+        {"phone_number": "+442079460958", "application_id": "12"},
+    ]
+    assert response.json == client.get(url(CARE)).json
+    assert saved(directory, CARE) == [("+14155550100", "11"), ("+442079460958", "12")]
+    assert received == [["+14155550100", "+442079460958"]]
+    # What GET gives can be sent back unchanged.
+    document = client.get(url(CARE)).json
+    assert client.put(url(CARE), json={"numbers": document["numbers"]}).status_code == 200
+    assert put(client, CARE).json["numbers"] == []
+    assert saved(directory, CARE) == []
+
+
+def test_put_errors_are_per_row_with_the_rules_words(
+    client: FlaskClient, directory: Directory
+) -> None:
+    replace_bindings(directory.domains[CARE_STAGING], [Pair("+14155550101", "31")])
+    replace_bindings(directory.domains[CARE], [Pair("+14155550199", "11")])
+    response = put(
+        client,
+        CARE,
+        row("4155550100", "11"),
+        row("+14155550101", "13"),
+        row("+14155550102", ""),
+        row("+14155550102", "99"),
+    )
+    assert response.status_code == 400
+    assert response.json == {
+        "errors": [
+            {"row": 0, "field": "phone_number", "message": PLUS_SIGN_REQUIRED},
+            {
+                "row": 1,
+                "field": "phone_number",
+                "message": "+14155550101 is already used in the IA Domain Customer Care (staging).",
+            },
+            {
+                "row": 1,
+                "field": "application",
+                "message": "Only Customer Assistant and Agent Assistant applications can be"
+                " bound to a phone number.",
+            },
+            {"row": 2, "field": "application", "message": "Choose an application."},
+            {
+                "row": 3,
+                "field": "phone_number",
+                "message": "+14155550102 is already used in this IA Domain.",
+            },
+            {
+                "row": 3,
+                "field": "application",
+                "message": "This application is not in the IA Domain Customer Care (production).",
+            },
+        ]
+    }
+    assert saved(directory, CARE) == [("+14155550199", "11")]
+
+
+def test_another_account_may_use_the_number(client: FlaskClient, directory: Directory) -> None:
+    replace_bindings(directory.domains[CARE], [Pair("+14155550100", "11")])
+    assert put(client, HELPDESK, row("+14155550100", "41")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "errors"),
+    [
+        (
+            "numbers-0-phone_number=%2B14155550100",
+            "application/x-www-form-urlencoded",
+            415,
+            [{"row": None, "field": None,
+              "message": "Send the numbers as JSON: Content-Type: application/json."}],
+        ),
+        (
+            '{"numbers": []}',
+            "text/plain",
+            415,
+            [{"row": None, "field": None,
+              "message": "Send the numbers as JSON: Content-Type: application/json."}],
+        ),
+        (
+            "{not json",
+            "application/json",
+            400,
+            [{"row": None, "field": "numbers",
+              "message": 'The body must be a JSON object such as {"numbers": [...]}.'}],
+        ),
+        (
+            '[{"phone_number": "+14155550100", "application_id": "11"}]',
+            "application/json",
+            400,
+            [{"row": None, "field": "numbers",
+              "message": 'The body must be a JSON object such as {"numbers": [...]}.'}],
+        ),
+        (
+            '{"numbers": {"phone_number": "+14155550100"}}',
+            "application/json",
+            400,
+            [{"row": None, "field": "numbers",
+              "message": 'The body must be a JSON object such as {"numbers": [...]}.'}],
+        ),
+        (
+            '{"numbers": ["+14155550100", {"phone_number": 14155550100, "application_id": true}]}',
+            "application/json",
+            400,
+            [
+                {"row": 0, "field": "phone_number",
+                 "message": 'Each row must be an object with "phone_number" and "application_id".'},
+                {"row": 1, "field": "application", "message": '"application_id" must be a string.'},
+            ],
+        ),
+    ],
+)
+def test_put_refuses_bodies_it_cannot_read(
+    client: FlaskClient,
+    directory: Directory,
+    body: str,
+    content_type: str,
+    status: int,
+    errors: list[dict[str, t.Any]],
+) -> None:
+    replace_bindings(directory.domains[CARE], [Pair("+14155550199", "11")])
+    response = client.put(url(CARE), data=body, content_type=content_type)
+    assert response.status_code == status
+    assert response.json == {"errors": errors}
+    assert saved(directory, CARE) == [("+14155550199", "11")]
+
+
+def test_a_number_sent_as_json_number_is_told_to_start_with_plus(client: FlaskClient) -> None:
+    # 14155550100 as a JSON number becomes "14155550100": the rule speaks, not a type error.
+    response = put(client, CARE, row(14155550100, "11"))
+    assert response.json["errors"] == [
+        {"row": 0, "field": "phone_number", "message": PLUS_SIGN_REQUIRED}
+    ]
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT"])
+def test_unknown_domain_is_a_json_404(client: FlaskClient, method: str) -> None:
+    response = client.open(url("999"), method=method, json={"numbers": []})
+    assert response.status_code == 404
+    assert response.json == {
+        "errors": [{"row": None, "field": None, "message": "There is no such IA Domain."}]
+    }
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT"])
+def test_refused_domain_is_a_json_403_and_saves_nothing(
+    client: FlaskClient, directory: Directory, method: str
+) -> None:
+    directory.allowed = {SALES}
+    response = client.open(url(CARE), method=method, json={"numbers": [row("+14155550100", "11")]})
+    assert response.status_code == 403
+    assert response.json == {
+        "errors": [
+            {
+                "row": None,
+                "field": None,
+                "message": "You may not manage the integrations of this IA Domain.",
+            }
+        ]
+    }
+    assert saved(directory, CARE) == []
+    # The permission check comes before the body is read.
+    response = client.put(url(CARE), data="x", content_type="text/plain")
+    assert response.status_code == 403
+
+
+def test_api_is_exempt_from_csrf_but_needs_json(csrf_app: Flask) -> None:
+    client = csrf_app.test_client()
+    body = json.dumps({"numbers": [row("+14155550100", "11")]})
+    # What a cross-site form could send: refused, nothing saved.
+    response = client.put(url(CARE), data=body, content_type="text/plain")
+    assert response.status_code == 415
+    response = client.put(url(CARE), data=body, content_type="application/json")
+    assert response.status_code == 200
+    assert response.json["numbers"] == [{"phone_number": "+14155550100", "application_id": "11"}]
+    # The pages keep their CSRF protection.
+    assert client.post(f"/xsms/domains/{CARE}/twilio-sms", data={}).status_code == 400
