@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import typing as t
 
+from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import Forbidden
 from werkzeug.exceptions import NotFound
 
@@ -54,6 +55,13 @@ class PermissionDenied(XSMSError, Forbidden):
     """The host's permission callback refused access to a domain."""
 
     description = "You may not manage the integrations of this IA Domain."
+
+
+class InvalidWebhookRequest(XSMSError, BadRequest):
+    """A signed webhook request lacks a parameter it needs (``From``, ``To``, ...).
+
+    Answered with 400 and the short reason in :attr:`description`.
+    """
 
 
 class SendError(XSMSError):
