@@ -157,10 +157,12 @@ def send_message(
     application_id: str | None = None,
     conversation_id: int | None = None,
     in_reply_to_id: int | None = None,
+    status_callback: str | None = None,
 ) -> Message:
     """Store one outbound message and send it through Twilio's REST API.
 
-    Sent with the integration's status-callback URL. Returns the stored message, whose
+    Sent with the integration's status-callback URL (or ``status_callback``, e.g. computed
+    earlier inside a request, for a thread that has none). Returns the stored message, whose
     ``status`` and ``sid`` tell what Twilio answered. With :data:`XSMS_SEND_IMMEDIATELY`
     off, it is only stored (``"pending"``) for :func:`send_pending`.
 
@@ -182,6 +184,7 @@ def send_message(
         application_id=application_id,
         conversation_id=conversation_id,
         in_reply_to_id=in_reply_to_id,
+        status_callback=status_callback,
     )
     _send_stored([message])
     return message
@@ -289,13 +292,16 @@ def record_status(integration: Integration, params: t.Mapping[str, str]) -> Mess
 def split_body(body: str, limit: int = MAX_BODY_LENGTH) -> list[str]:
     """Split ``body`` into parts of at most ``limit`` characters, on word boundaries.
 
-    A word longer than ``limit`` is cut. Returns ``[]`` for an empty body.
+    Characters are counted as Twilio counts them, in UTF-16 code units (an emoji counts
+    two). A word longer than ``limit`` is cut. Returns ``[]`` for an empty body.
     """
     rest = body.strip()
     parts = []
-    while len(rest) > limit:
-        spaces = [m.start() for m in re.finditer(r"\s", rest[: limit + 1])]
-        cut = spaces[-1] if spaces and spaces[-1] > 0 else limit
+    while _text_length(rest) > limit:
+        end = max(_fitting_prefix(rest, limit), 1)
+        # A space right after the part that fits is a boundary too.
+        spaces = [m.start() for m in re.finditer(r"\s", rest[: end + 1])]
+        cut = spaces[-1] if spaces and spaces[-1] > 0 else end
         parts.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     if rest:
@@ -341,6 +347,21 @@ def status_callback_url(integration: Integration) -> str:
 # -- internals ----------------------------------------------------------------------
 
 
+def _text_length(text: str) -> int:
+    """Length in UTF-16 code units, as Twilio counts a body."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fitting_prefix(text: str, limit: int) -> int:
+    """How many characters of ``text`` fit in ``limit`` UTF-16 code units."""
+    units = 0
+    for i, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            return i
+    return len(text)
+
+
 def _check_content(body: str, media_urls: c.Sequence[str], *, max_length: int | None) -> None:
     if isinstance(media_urls, str):
         raise InvalidMessage("media_urls must be a list of URLs, not one string.")
@@ -353,9 +374,10 @@ def _check_content(body: str, media_urls: c.Sequence[str], *, max_length: int | 
     for url in media_urls:
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise InvalidMessage(f"Media must be absolute http(s) URLs, not {url!r}.")
-    if max_length is not None and len(body) > max_length:
+    if max_length is not None and _text_length(body) > max_length:
         raise InvalidMessage(
-            f"A message body can have at most {max_length} characters, not {len(body)}."
+            f"A message body can have at most {max_length} characters,"
+            f" not {_text_length(body)}."
         )
 
 
@@ -369,8 +391,9 @@ def _store(
     application_id: str | None,
     conversation_id: int | None,
     in_reply_to_id: int | None,
+    status_callback: str | None = None,
 ) -> Message:
-    callback = status_callback_url(integration)
+    callback = status_callback or _status_callback_or_none(integration)
     message = Message(
         direction="outbound",
         integration_id=integration.id,
@@ -388,6 +411,16 @@ def _store(
     session.add(message)
     session.commit()
     return message
+
+
+def _status_callback_or_none(integration: Integration) -> str | None:
+    try:
+        return status_callback_url(integration)
+    except RuntimeError as e:
+        # Keep and send the message anyway: losing it would be worse than not
+        # hearing about its delivery.
+        logger.warning("Outbound message sent without a status callback: %s", e)
+        return None
 
 
 def _send_stored(messages: list[Message]) -> None:
@@ -453,7 +486,10 @@ def _deliver_claimed(message: Message) -> Message:
     if optouts.is_opted_out(integration.account_id, message.from_number, message.to_number):
         return _fail(message, _opted_out_error())
 
-    callback = message.details.get("status_callback") or status_callback_url(integration)
+    if "status_callback" in message.details:
+        callback = message.details["status_callback"]
+    else:
+        callback = _status_callback_or_none(integration)
     try:
         with twilio_client(credentials) as client:
             sent = client.messages.create(
@@ -461,12 +497,17 @@ def _deliver_claimed(message: Message) -> Message:
                 from_=message.from_number,
                 body=message.body or values.unset,
                 media_url=[m["url"] for m in message.media] or values.unset,
-                status_callback=callback,
+                status_callback=callback or values.unset,
             )
     except TwilioException as e:
         return _fail(message, _error_from_twilio(e), integration)
     except requests.RequestException as e:
         return _fail(message, _error_from_network(e))
+    except Exception as e:
+        # Whatever else broke (an answer that is not JSON…) must not leave the message
+        # claimed forever; Twilio may have sent it, so it is not tried again.
+        logger.exception("Unexpected error while sending outbound message %s.", message.id)
+        return _fail(message, SendError(f"Unexpected error while sending ({type(e).__name__})."))
 
     message.sid = sent.sid
     message.account_sid = sent.account_sid or credentials.account_sid

@@ -32,6 +32,7 @@ from flask_xsms.outbound import send
 from flask_xsms.outbound import send_message
 from flask_xsms.outbound import send_pending
 from flask_xsms.outbound import split_body
+from flask_xsms.outbound import status_callback_url
 
 from .hostapp import create_host_app
 from .hostapp import Directory
@@ -208,10 +209,48 @@ def test_long_bodies_are_split_on_word_boundaries(
     assert [len(r.form.getlist("MediaUrl")) for r in twilio_api.messages] == [1, 0, 0, 0]
 
 
+@pytest.mark.parametrize(
+    ("code", "status", "rest"), [(21211, 400, "failed"), (20429, 429, "pending")]
+)
+def test_a_failing_part_stops_the_parts_after_it(
+    outbound_app: Flask,
+    twilio_api: TwilioStandIn,  # noqa: F811
+    code: int,
+    status: int,
+    rest: str,
+) -> None:
+    words = " ".join(f"word{i}" for i in range(500))  # three parts
+    twilio_api.answer(201)
+    twilio_api.fail(code, status, "No")
+    with outbound_app.app_context():
+        with pytest.raises(SendError):
+            send(CARE, from_number=CARE_NUMBER, to=CUSTOMER, body=words)
+        assert [m.status for m in all_messages()] == ["queued", rest, rest]
+        if rest == "pending":
+            send_pending()
+            get_state().session.expire_all()
+            assert [m.status for m in all_messages()] == ["queued"] * 3
+    bodies = [r.form["Body"] for r in twilio_api.requests if r is not twilio_api.requests[1]]
+    if rest == "pending":
+        assert " ".join(bodies) == words
+    else:
+        assert len(twilio_api.requests) == 2
+
 def test_split_body_cuts_a_word_longer_than_the_limit() -> None:
     assert split_body("a" * 25, limit=10) == ["a" * 10, "a" * 10, "a" * 5]
     assert split_body("one two three", limit=7) == ["one two", "three"]
+    assert split_body("one two three", limit=8) == ["one two", "three"]
     assert split_body("   ") == []
+
+
+def test_split_body_counts_emoji_as_twilio_does() -> None:
+    # An emoji is two UTF-16 code units: 900 of them are 1800 "characters".
+    parts = split_body("😀" * 900)
+    assert [len(p) for p in parts] == [800, 100]
+    text = ("héllo 😀 " * 400).strip()
+    parts = split_body(text)
+    assert all(len(p.encode("utf-16-le")) // 2 <= 1600 for p in parts)
+    assert " ".join(parts) == text
 
 
 @pytest.mark.parametrize(
@@ -389,6 +428,17 @@ def test_opted_out_customer_is_refused_without_any_request(
     assert len(recorded["failed"]) == 2
 
 
+def test_an_unreadable_answer_fails_the_message_instead_of_keeping_it_claimed(
+    outbound_app: Flask, twilio_api: TwilioStandIn, caplog: pytest.LogCaptureFixture  # noqa: F811
+) -> None:
+    twilio_api.answer(201, "<html>Bad gateway</html>")
+    with outbound_app.app_context():
+        with pytest.raises(SendError, match="Unexpected error") as info:
+            send(CARE, from_number=CARE_NUMBER, to=CUSTOMER, body="hi")
+        assert not info.value.retryable
+        assert stored(info.value.sent_message.id).status == "failed"
+    assert "Unexpected error while sending" in caplog.text
+
 def test_network_down_keeps_the_message_pending(
     outbound_app: Flask, recorded: dict[str, t.Any]
 ) -> None:
@@ -470,8 +520,11 @@ def test_deliver_by_id_sends_once(
     assert len(twilio_api.requests) == 1
 
 
-def test_status_callback_url_outside_a_request_needs_a_public_url(
-    outbound_app: Flask, twilio_api: TwilioStandIn  # noqa: F811
+def test_status_callback_url_inside_and_outside_a_request(
+    outbound_app: Flask,
+    directory: Directory,
+    twilio_api: TwilioStandIn,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     def hello() -> t.Any:
         return send(CARE, from_number=CARE_NUMBER, to=CUSTOMER, body="hi")
@@ -479,21 +532,41 @@ def test_status_callback_url_outside_a_request_needs_a_public_url(
     # With XSMS_PUBLIC_BASE_URL (set by the fixture), a thread without a request works.
     outside_request(outbound_app, hello)
     outbound_app.config["XSMS_PUBLIC_BASE_URL"] = None
-    with pytest.raises(RuntimeError, match="XSMS_PUBLIC_BASE_URL"):
-        outside_request(outbound_app, hello)
-    with outbound_app.app_context():
-        assert len(all_messages()) == 1
     # Inside a request, the request's own URL is used.
     with outbound_app.test_request_context(base_url="https://host.example.org"):
         hello()
+        # A caller may compute it in a request and hand it to a thread.
+        integration = integration_for(directory.domains[CARE])
+        assert integration is not None
+        given = status_callback_url(integration)
+
+    def late_reply() -> t.Any:
+        integration = integration_for(directory.domains[CARE])
+        assert integration is not None
+        return send_message(
+            integration, from_number=CARE_NUMBER, to=CUSTOMER, body="late", status_callback=given
+        )
+
+    outside_request(outbound_app, late_reply)
     # Outside a request, SERVER_NAME works too.
     outbound_app.config.update(SERVER_NAME="worker.example.org", PREFERRED_URL_SCHEME="https")
     outside_request(outbound_app, hello)
     callbacks = [r.form["StatusCallback"] for r in twilio_api.requests]
     assert callbacks[0].startswith(BASE + "/xsms/hooks/")
     assert callbacks[1].startswith("https://host.example.org/xsms/hooks/")
-    assert callbacks[2].startswith("https://worker.example.org/xsms/hooks/")
+    assert callbacks[2] == given
+    assert callbacks[3].startswith("https://worker.example.org/xsms/hooks/")
     assert len({c.rsplit("/hooks/", 1)[1] for c in callbacks}) == 1
+
+    # With no way to know the public URL, the message is still stored and sent, without
+    # a status callback, and the log says how to fix it.
+    outbound_app.config["SERVER_NAME"] = None
+    [message_id] = outside_request(outbound_app, lambda: [m.id for m in hello()])
+    assert "StatusCallback" not in twilio_api.requests[-1].form
+    assert caplog.text.count("without a status callback") == 1
+    assert "XSMS_PUBLIC_BASE_URL" in caplog.text
+    with outbound_app.app_context():
+        assert stored(message_id).status == "queued"
 
 
 def test_two_workers_racing_on_one_pending_row_send_it_once(

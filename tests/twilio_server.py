@@ -52,7 +52,11 @@ class RecordedRequest:
 
 @dataclasses.dataclass
 class Answer:
-    """A scripted answer: HTTP status, JSON body (``None``: a created Message), delay."""
+    """A scripted answer: HTTP status, body, delay.
+
+    The body is sent as JSON; a ``str`` is sent as it is; ``None`` means a created
+    Message.
+    """
 
     status: int = 201
     body: t.Any = None
@@ -132,7 +136,8 @@ class TwilioStandIn:
             else:
                 body = error_json(20404, 404, "The requested resource was not found")
                 answer = Answer(404, body)
-        response = Response(json.dumps(body), status=answer.status, mimetype="application/json")
+        text = body if isinstance(body, str) else json.dumps(body)
+        response = Response(text, status=answer.status, mimetype="application/json")
         return response(environ, start_response)
 
 
