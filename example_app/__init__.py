@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 
 import flask_xsms
 
+from . import bot
 from . import views
 from .host import xsms
 from .models import db
@@ -51,6 +52,7 @@ def create_app(config: t.Mapping[str, t.Any] | None = None) -> Flask:
     csrf.init_app(app)
     xsms.init_app(app)
     views.register(app)
+    bot.connect()
 
     @app.cli.command("init-db")
     def init_db() -> None:

@@ -26,6 +26,35 @@ DEFAULTS: dict[str, t.Any] = {
     # Template that the extension's pages extend; it must define the blocks
     # "title" and "content". Set it to the host's own layout to embed the pages.
     "BASE_TEMPLATE": "xsms/layout.html",
+    # Seconds to wait for Twilio's REST API (connect and read); never None: a hung
+    # connection must not hold a worker forever.
+    "TWILIO_TIMEOUT": 10,
+    # Base URL of Twilio's REST API, for a local stand-in in tests or development.
+    # None: Twilio's real API.
+    "TWILIO_API_BASE_URL": None,
+    # True: send() sends at once, in the calling process. False: it only stores the
+    # message in the outbox and a worker drains it with outbound.send_pending().
+    "SEND_IMMEDIATELY": True,
+    # Attempts per outbound message before a retryable error (429, 5xx, no connection)
+    # marks it failed.
+    "SEND_MAX_ATTEMPTS": 5,
+    # Check X-Twilio-Signature on every webhook. False is for local development only.
+    "VALIDATE_SIGNATURES": True,
+    # Largest webhook request body accepted, in bytes; larger ones get 413.
+    "MAX_REQUEST_SIZE": 64 * 1024,
+    # Seconds the chatbot has to reply inside the webhook (Twilio waits 15 s at most);
+    # later replies are sent through the REST API.
+    "REPLY_TIMEOUT": 10.0,
+    # Seconds of inactivity after which a conversation is closed and a new one opened.
+    "CONVERSATION_TIMEOUT": 1800,
+    # Answer when a chatbot raised an error instead of replying.
+    "APOLOGY_MESSAGE": "Sorry, something went wrong on our side. Please try again in a moment.",
+    # Answer of the Fallback URL, when Twilio could not use the Request URL.
+    "FALLBACK_MESSAGE": "Sorry, we can't answer right now. Please try again a little later.",
+    # Answer to HELP when no chatbot replies.
+    "HELP_MESSAGE": (
+        "Reply STOP to stop getting messages from this number, START to get them again."
+    ),
     # Messages per page on a domain's messages page.
     "MESSAGES_PER_PAGE": 50,
 }

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
+import typing as t
 
+from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import Forbidden
 from werkzeug.exceptions import NotFound
 
@@ -53,3 +55,88 @@ class PermissionDenied(XSMSError, Forbidden):
     """The host's permission callback refused access to a domain."""
 
     description = "You may not manage the integrations of this IA Domain."
+
+
+class InvalidWebhookRequest(XSMSError, BadRequest):
+    """A signed webhook request lacks a parameter it needs (``From``, ``To``, ...).
+
+    Answered with 400 and the short reason in :attr:`description`.
+    """
+
+
+class SendError(XSMSError):
+    """An outbound message could not be sent. The message is stored with the reason.
+
+    :param message: what went wrong, ready to log (never holds credentials).
+    :param code: Twilio's error code (``21211``…), or ``None`` when Twilio never answered.
+    :param status: the HTTP status Twilio answered, or ``None``.
+    :param sent_message: the stored :class:`~flask_xsms.models.Message`, when there is one.
+    :param retryable: overrides the class's :attr:`retryable`.
+
+    :attr:`retryable` tells whether the message was kept ``"pending"`` so that
+    :func:`flask_xsms.outbound.send_pending` tries it again.
+    """
+
+    #: Whether the stored message stays ``"pending"`` for another attempt.
+    retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        status: int | None = None,
+        sent_message: t.Any = None,
+        retryable: bool | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+        self.sent_message = sent_message
+        if retryable is not None:
+            self.retryable = retryable
+
+
+class CredentialsMissing(SendError):
+    """No Twilio credentials are configured for the message's account."""
+
+
+class AuthenticationFailed(SendError):
+    """Twilio refused the account's credentials (error 20003)."""
+
+
+class OptedOut(SendError):
+    """The customer opted out of messages from this number (STOP, or Twilio error 21610)."""
+
+
+class InvalidNumber(SendError):
+    """Twilio says the ``To`` number is not valid or cannot get SMS (21211, 21614)."""
+
+
+class RateLimited(SendError):
+    """Twilio asked to slow down (HTTP 429, error 20429). Kept pending; safe to retry."""
+
+    retryable = True
+
+
+class TwilioUnavailable(SendError):
+    """Twilio could not be reached, or answered with a server error (5xx).
+
+    Kept pending when nothing was sent for sure (no connection, or an error answer);
+    stored as failed when the answer never came (a read time-out), since Twilio may
+    have sent the message and trying again could send it twice.
+    """
+
+    retryable = True
+
+
+class InvalidMessage(XSMSError, ValueError):
+    """A message to send breaks a rule (no body and no media, too many media…).
+
+    Raised before anything is stored.
+    """
+
+
+class NumberNotBound(XSMSError, LookupError):
+    """The sending number is not bound to an application of the IA Domain."""

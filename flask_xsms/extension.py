@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import typing as t
+import warnings
 
 from flask import Blueprint
 from flask import current_app
@@ -259,3 +260,43 @@ def _check_config(app: Flask) -> None:
     sid = app.config["XSMS_TWILIO_ACCOUNT_SID"]
     if sid and not str(sid).startswith("AC"):
         raise ValueError("XSMS_TWILIO_ACCOUNT_SID must be an account SID that starts with 'AC'.")
+    timeout = app.config["XSMS_TWILIO_TIMEOUT"]
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ValueError(
+            "XSMS_TWILIO_TIMEOUT must be a number of seconds above 0 (without a time-out a"
+            f" hung connection to Twilio holds a worker forever), not {timeout!r}."
+        )
+    attempts = app.config["XSMS_SEND_MAX_ATTEMPTS"]
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+        raise ValueError(
+            f"XSMS_SEND_MAX_ATTEMPTS must be a whole number of at least 1, not {attempts!r}."
+        )
+    _check_webhook_config(app)
+
+
+UNSIGNED_WEBHOOKS_WARNING = (
+    "XSMS_VALIDATE_SIGNATURES is False: flask-xsms accepts webhook requests without"
+    " checking Twilio's signature, so anyone can post messages as any customer. Use this"
+    " for local development only, never in production."
+)
+
+
+def _check_webhook_config(app: Flask) -> None:
+    timeout = app.config["XSMS_REPLY_TIMEOUT"]
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ValueError(
+            f"XSMS_REPLY_TIMEOUT must be a positive number of seconds, not {timeout!r}."
+        )
+    if timeout >= 15:
+        warnings.warn(
+            f"XSMS_REPLY_TIMEOUT is {timeout} s but Twilio gives up on a webhook after 15 s;"
+            " choose a value well below 15.",
+            stacklevel=4,
+        )
+    for key in ("XSMS_MAX_REQUEST_SIZE", "XSMS_CONVERSATION_TIMEOUT"):
+        value = app.config[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ValueError(f"{key} must be a positive number, not {value!r}.")
+    if not app.config["XSMS_VALIDATE_SIGNATURES"]:
+        logger.warning(UNSIGNED_WEBHOOKS_WARNING)
+        warnings.warn(UNSIGNED_WEBHOOKS_WARNING, stacklevel=4)

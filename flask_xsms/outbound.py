@@ -2,14 +2,149 @@
 
 Every message is stored before it is sent, so none is lost when Twilio or the network
 fails; Twilio's errors become typed exceptions and are stored on the message.
+
+A message moves through these statuses: ``"pending"`` (in the outbox), ``"sending"``
+(claimed by one worker, the request to Twilio is under way), then Twilio's own
+(``"queued"``, ``"sent"``, ``"delivered"``…), or ``"failed"``.
 """
 from __future__ import annotations
 
 import collections.abc as c
+import contextlib
+import logging
+import re
 import typing as t
 
+import requests
+import sqlalchemy as sa
+from flask import current_app
+from twilio.base import values
+from twilio.base.exceptions import TwilioException
+from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioServiceException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+from urllib3.exceptions import NewConnectionError
+
+from . import optouts
+from .errors import AuthenticationFailed
+from .errors import CredentialsMissing
+from .errors import DomainNotFound
+from .errors import InvalidMessage
+from .errors import InvalidNumber
+from .errors import NumberNotBound
+from .errors import OptedOut
+from .errors import RateLimited
+from .errors import SendError
+from .errors import TwilioUnavailable
+from .extension import get_state
+from .integrations import integration_for
+from .integrations import webhook_urls
 from .models import Integration
 from .models import Message
+from .models import utcnow
+from .numbers import find_binding
+from .numbers import normalize_number
+from .signals import delivery_status_changed
+from .signals import message_failed
+from .signals import message_sent
+from .types import Credentials
+from .types import Domain
+
+logger = logging.getLogger("flask_xsms")
+
+#: Twilio's limit on the characters of one message body.
+MAX_BODY_LENGTH = 1600
+#: Twilio's limit on the media URLs of one message.
+MAX_MEDIA = 10
+
+#: Order of delivery statuses: a status callback only ever moves a message to a higher
+#: rank. ``"pending"`` is the outbox; the rest are Twilio's ``MessageStatus`` values.
+STATUS_RANK: dict[str, int] = {
+    "pending": 0,
+    "accepted": 1,
+    "scheduled": 1,
+    "queued": 2,
+    "sending": 3,
+    "sent": 4,
+    "partially_delivered": 5,
+    "delivered": 6,
+    "undelivered": 6,
+    "failed": 6,
+    "canceled": 6,
+    "read": 7,
+}
+#: Statuses that never change again.
+TERMINAL_STATUSES = frozenset({"undelivered", "failed", "canceled", "read"})
+
+#: Twilio error code of a recipient who opted out (texted STOP).
+OPTED_OUT_CODE = 21610
+_INVALID_NUMBER_CODES = frozenset({21211, 21614})
+
+
+# -- public API ---------------------------------------------------------------------
+
+
+def send(
+    domain: Domain | str,
+    *,
+    from_number: str,
+    to: str,
+    body: str = "",
+    media_urls: c.Sequence[str] = (),
+    conversation_id: int | None = None,
+    in_reply_to_id: int | None = None,
+) -> list[Message]:
+    """Send a message from a Twilio number bound in ``domain`` to a customer.
+
+    The message is stored first, then sent through Twilio's REST API (at once, or by
+    :func:`send_pending` when :data:`XSMS_SEND_IMMEDIATELY` is off). A body longer than
+    1600 characters is split on word boundaries into several messages; the media go
+    with the first one.
+
+    :param domain: the IA Domain, or its id.
+    :param from_number: a number bound to an application of the domain.
+    :param to: the customer's number, in E.164.
+    :param body: the text; may be empty when there are media.
+    :param media_urls: at most 10 public URLs of images or other media.
+    :returns: the stored messages, one per part, in order.
+    :raises NumberError: when ``from_number`` or ``to`` is not a valid number.
+    :raises NumberNotBound: when ``from_number`` is not bound in the domain.
+    :raises InvalidMessage: when there is nothing to send, or more than 10 media.
+    :raises SendError: (a subclass of it) when sending failed; the messages are stored.
+    """
+    state = get_state()
+    if isinstance(domain, str):
+        loaded = state.load_domain(domain)
+        if loaded is None:
+            raise DomainNotFound()
+        domain = loaded
+    from_number = normalize_number(from_number)
+    to = normalize_number(to)
+    binding = find_binding(domain.account_id, from_number)
+    if binding is None or binding.domain_id != domain.id:
+        raise NumberNotBound(
+            f"{from_number} is not bound to an application of the IA Domain {domain.label}."
+        )
+    _check_content(body, media_urls, max_length=None)
+    integration = integration_for(domain)
+    assert integration is not None
+    parts = split_body(body) or [""]
+    messages = [
+        _store(
+            integration,
+            from_number=from_number,
+            to=to,
+            body=part,
+            media_urls=media_urls if i == 0 else (),
+            application_id=binding.application_id,
+            conversation_id=conversation_id,
+            in_reply_to_id=in_reply_to_id,
+        )
+        for i, part in enumerate(parts)
+    ]
+    _send_stored(messages)
+    return messages
 
 
 def send_message(
@@ -22,19 +157,467 @@ def send_message(
     application_id: str | None = None,
     conversation_id: int | None = None,
     in_reply_to_id: int | None = None,
+    status_callback: str | None = None,
 ) -> Message:
     """Store one outbound message and send it through Twilio's REST API.
 
-    Sent with the integration's status-callback URL. Returns the stored message, whose
-    ``status`` and ``sid`` tell what Twilio answered.
+    Sent with the integration's status-callback URL (or ``status_callback``, e.g. computed
+    earlier inside a request, for a thread that has none). Returns the stored message, whose
+    ``status`` and ``sid`` tell what Twilio answered. With :data:`XSMS_SEND_IMMEDIATELY`
+    off, it is only stored (``"pending"``) for :func:`send_pending`.
+
+    The numbers are used as given (Twilio's own ``From``/``To`` of an inbound message,
+    for a reply). Use :func:`send` for a message from host code.
+
+    :raises InvalidMessage: when there is nothing to send, the body is over 1600
+        characters, or there are more than 10 media. Nothing is stored then.
+    :raises SendError: (a subclass of it) when sending failed; the message is stored
+        with the error.
     """
-    raise NotImplementedError
+    _check_content(body, media_urls, max_length=MAX_BODY_LENGTH)
+    message = _store(
+        integration,
+        from_number=from_number,
+        to=to,
+        body=body,
+        media_urls=media_urls,
+        application_id=application_id,
+        conversation_id=conversation_id,
+        in_reply_to_id=in_reply_to_id,
+        status_callback=status_callback,
+    )
+    _send_stored([message])
+    return message
+
+
+def deliver(message: Message | int) -> Message:
+    """Send one stored ``"pending"`` message, if no other worker has claimed it.
+
+    The claim is a conditional update (``pending`` → ``sending``), so two workers never
+    send the same message. Returns the message; a message that was not pending is
+    returned unchanged. A Celery task can call this with the message id.
+
+    :raises SendError: (a subclass of it) when sending failed; the error is stored.
+    """
+    session = get_state().session
+    if isinstance(message, int):
+        found = session.get(Message, message)
+        if found is None:
+            raise LookupError(f"There is no stored message with id {message}.")
+        message = found
+    if not _claim(message):
+        return message
+    return _deliver_claimed(message)
+
+
+def send_pending(limit: int = 100) -> list[Message]:
+    """Send up to ``limit`` messages that wait in the outbox, oldest first.
+
+    Run it from a worker (a CLI command, a Celery beat task…) to send what was queued
+    with :data:`XSMS_SEND_IMMEDIATELY` off and to retry what a retryable error
+    (rate limit, Twilio unreachable) left pending. Errors are stored and logged, not
+    raised. Returns the messages this call sent or tried to send.
+    """
+    session = get_state().session
+    ids = session.scalars(
+        sa.select(Message.id)
+        .where(Message.direction == "outbound", Message.status == "pending")
+        .order_by(Message.id)
+        .limit(limit)
+    ).all()
+    done = []
+    for message_id in ids:
+        message = session.get(Message, message_id)
+        if message is None or not _claim(message):
+            continue
+        try:
+            _deliver_claimed(message)
+        except SendError as e:
+            logger.warning("Outbound message %s was not sent: %s", message_id, e)
+        done.append(message)
+    return done
 
 
 def record_status(integration: Integration, params: t.Mapping[str, str]) -> Message | None:
     """Apply a signed status callback (``MessageSid``, ``MessageStatus``, ``ErrorCode``).
 
-    Never moves a status backwards. Returns the message, or ``None`` when no stored
-    message has that sid.
+    Never moves a status backwards (see :data:`STATUS_RANK`); a terminal status
+    (:data:`TERMINAL_STATUSES`) never changes. Sends
+    :data:`~flask_xsms.signals.delivery_status_changed` when the status changed. Error
+    21610 marks the customer opted out. Returns the message, or ``None`` when no stored
+    outbound message of the integration has that sid.
     """
-    raise NotImplementedError
+    sid = params.get("MessageSid") or params.get("SmsSid")
+    status = (params.get("MessageStatus") or params.get("SmsStatus") or "").strip().lower()
+    if not sid:
+        return None
+    session = get_state().session
+    message = session.scalar(
+        sa.select(Message).filter_by(sid=sid, integration_id=integration.id, direction="outbound")
+    )
+    if message is None:
+        return None
+    error_code = (params.get("ErrorCode") or "").strip() or None
+    if error_code == str(OPTED_OUT_CODE):
+        _mark_opted_out(integration.account_id, message)
+    rank = STATUS_RANK.get(status)
+    if rank is None:
+        logger.warning("Ignored unknown MessageStatus %r for message %s.", status, sid)
+        return message
+    earlier = [s for s, r in STATUS_RANK.items() if r < rank and s not in TERMINAL_STATUSES]
+    changes: dict[str, t.Any] = {"status": status, "updated_at": utcnow()}
+    if error_code:
+        changes["error_code"] = error_code
+    previous = message.status
+    # One conditional UPDATE, so that two callbacks racing in two workers still
+    # leave the later status.
+    result = session.execute(
+        sa.update(Message)
+        .where(Message.id == message.id, Message.status.in_(earlier))
+        .values(**changes)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    if result.rowcount:
+        delivery_status_changed.send(
+            current_app._get_current_object(),
+            message=message,
+            previous_status=previous,
+            status=status,
+            error_code=error_code,
+        )
+    return message
+
+
+def split_body(body: str, limit: int = MAX_BODY_LENGTH) -> list[str]:
+    """Split ``body`` into parts of at most ``limit`` characters, on word boundaries.
+
+    Characters are counted as Twilio counts them, in UTF-16 code units (an emoji counts
+    two). A word longer than ``limit`` is cut. Returns ``[]`` for an empty body.
+    """
+    rest = body.strip()
+    parts = []
+    while _text_length(rest) > limit:
+        end = max(_fitting_prefix(rest, limit), 1)
+        # A space right after the part that fits is a boundary too.
+        spaces = [m.start() for m in re.finditer(r"\s", rest[: end + 1])]
+        cut = spaces[-1] if spaces and spaces[-1] > 0 else end
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        parts.append(rest)
+    return parts
+
+
+@contextlib.contextmanager
+def twilio_client(credentials: Credentials) -> t.Iterator[Client]:
+    """A Twilio REST client for one account, closed afterwards.
+
+    It waits at most :data:`XSMS_TWILIO_TIMEOUT` seconds for Twilio, ignores the
+    ``TWILIO_*`` environment variables, and talks to :data:`XSMS_TWILIO_API_BASE_URL`
+    when that is set.
+    """
+    config = current_app.config
+    http_client = TwilioHttpClient(timeout=config["XSMS_TWILIO_TIMEOUT"])
+    client = Client(
+        credentials.account_sid,
+        credentials.auth_token,
+        http_client=http_client,
+        environment={},
+    )
+    base_url = config["XSMS_TWILIO_API_BASE_URL"]
+    if base_url:
+        client.api.base_url = base_url.rstrip("/")
+    try:
+        yield client
+    finally:
+        if http_client.session is not None:
+            http_client.session.close()
+
+
+def status_callback_url(integration: Integration) -> str:
+    """The status-callback URL given to Twilio with each message of ``integration``.
+
+    Outside a request (a worker, a thread, the CLI) it needs :data:`XSMS_PUBLIC_BASE_URL`
+    (or Flask's ``SERVER_NAME``); without either it raises ``RuntimeError``.
+    """
+    return webhook_urls(integration).status_callback_url
+
+
+# -- internals ----------------------------------------------------------------------
+
+
+def _text_length(text: str) -> int:
+    """Length in UTF-16 code units, as Twilio counts a body."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fitting_prefix(text: str, limit: int) -> int:
+    """How many characters of ``text`` fit in ``limit`` UTF-16 code units."""
+    units = 0
+    for i, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            return i
+    return len(text)
+
+
+def _check_content(body: str, media_urls: c.Sequence[str], *, max_length: int | None) -> None:
+    if isinstance(media_urls, str):
+        raise InvalidMessage("media_urls must be a list of URLs, not one string.")
+    if not (body or "").strip() and not media_urls:
+        raise InvalidMessage("A message needs a body or media.")
+    if len(media_urls) > MAX_MEDIA:
+        raise InvalidMessage(
+            f"A message can carry at most {MAX_MEDIA} media, not {len(media_urls)}."
+        )
+    for url in media_urls:
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise InvalidMessage(f"Media must be absolute http(s) URLs, not {url!r}.")
+    if max_length is not None and _text_length(body) > max_length:
+        raise InvalidMessage(
+            f"A message body can have at most {max_length} characters,"
+            f" not {_text_length(body)}."
+        )
+
+
+def _store(
+    integration: Integration,
+    *,
+    from_number: str,
+    to: str,
+    body: str,
+    media_urls: c.Sequence[str],
+    application_id: str | None,
+    conversation_id: int | None,
+    in_reply_to_id: int | None,
+    status_callback: str | None = None,
+) -> Message:
+    callback = status_callback or _status_callback_or_none(integration)
+    message = Message(
+        direction="outbound",
+        integration_id=integration.id,
+        application_id=application_id,
+        conversation_id=conversation_id,
+        in_reply_to_id=in_reply_to_id,
+        from_number=from_number,
+        to_number=to,
+        body=body or "",
+        media=[{"url": url} for url in media_urls],
+        status="pending",
+        details={"status_callback": callback, "attempts": 0},
+    )
+    session = get_state().session
+    session.add(message)
+    session.commit()
+    return message
+
+
+def _status_callback_or_none(integration: Integration) -> str | None:
+    try:
+        return status_callback_url(integration)
+    except RuntimeError as e:
+        # Keep and send the message anyway: losing it would be worse than not
+        # hearing about its delivery.
+        logger.warning("Outbound message sent without a status callback: %s", e)
+        return None
+
+
+def _send_stored(messages: list[Message]) -> None:
+    """Refuse opted-out customers at once; send now when configured to."""
+    if not messages:
+        return
+    first = messages[0]
+    integration = get_state().session.get(Integration, first.integration_id)
+    if integration is not None and optouts.is_opted_out(
+        integration.account_id, first.from_number, first.to_number
+    ):
+        error = _opted_out_error()
+        for message in messages:
+            _record_failure(message, error, retry=False)
+        error.sent_message = first
+        raise error
+    if not current_app.config["XSMS_SEND_IMMEDIATELY"]:
+        return
+    for i, message in enumerate(messages):
+        try:
+            deliver(message)
+        except SendError as error:
+            if not error.retryable:
+                # The same error would stop the parts that follow.
+                for rest in messages[i + 1 :]:
+                    _record_failure(rest, error, retry=False)
+            raise
+
+
+def _claim(message: Message) -> bool:
+    """Take ``message`` from the outbox for this worker; ``False`` if another has it."""
+    session = get_state().session
+    result = session.execute(
+        sa.update(Message)
+        .where(Message.id == message.id, Message.status == "pending")
+        .values(status="sending", updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return bool(result.rowcount)
+
+
+def _deliver_claimed(message: Message) -> Message:
+    state = get_state()
+    integration = (
+        state.session.get(Integration, message.integration_id)
+        if message.integration_id is not None
+        else None
+    )
+    if integration is None:
+        error = SendError("The message's IA Domain integration no longer exists.")
+        return _fail(message, error)
+    credentials = state.credentials(integration.account_id)
+    if credentials is None:
+        return _fail(
+            message,
+            CredentialsMissing(
+                f"No Twilio credentials for account {integration.account_id!r}: set"
+                " XSMS_TWILIO_ACCOUNT_SID and XSMS_TWILIO_AUTH_TOKEN, or register"
+                " @xsms.credentials_loader."
+            ),
+        )
+    if optouts.is_opted_out(integration.account_id, message.from_number, message.to_number):
+        return _fail(message, _opted_out_error())
+
+    if "status_callback" in message.details:
+        callback = message.details["status_callback"]
+    else:
+        callback = _status_callback_or_none(integration)
+    try:
+        with twilio_client(credentials) as client:
+            sent = client.messages.create(
+                to=message.to_number,
+                from_=message.from_number,
+                body=message.body or values.unset,
+                media_url=[m["url"] for m in message.media] or values.unset,
+                status_callback=callback or values.unset,
+            )
+    except TwilioException as e:
+        return _fail(message, _error_from_twilio(e), integration)
+    except requests.RequestException as e:
+        return _fail(message, _error_from_network(e))
+    except Exception as e:
+        # Whatever else broke (an answer that is not JSON…) must not leave the message
+        # claimed forever; Twilio may have sent it, so it is not tried again.
+        logger.exception("Unexpected error while sending outbound message %s.", message.id)
+        return _fail(message, SendError(f"Unexpected error while sending ({type(e).__name__})."))
+
+    message.sid = sent.sid
+    message.account_sid = sent.account_sid or credentials.account_sid
+    message.status = sent.status or "queued"
+    message.num_segments = _int_or_none(sent.num_segments)
+    message.error_code = None
+    message.error_message = None
+    message.details = {**message.details, "attempts": message.details.get("attempts", 0) + 1}
+    state.session.commit()
+    message_sent.send(current_app._get_current_object(), message=message)
+    return message
+
+
+def _fail(message: Message, error: SendError, integration: Integration | None = None) -> t.NoReturn:
+    """Store ``error`` on the message (pending again when retryable), signal, raise."""
+    if isinstance(error, OptedOut) and integration is not None:
+        _mark_opted_out(integration.account_id, message)
+    attempts = message.details.get("attempts", 0) + 1
+    retry = error.retryable and attempts < current_app.config["XSMS_SEND_MAX_ATTEMPTS"]
+    _record_failure(message, error, retry=retry, attempts=attempts)
+    error.sent_message = message
+    raise error
+
+
+def _record_failure(
+    message: Message, error: SendError, *, retry: bool, attempts: int | None = None
+) -> None:
+    details = dict(message.details)
+    if attempts is not None:
+        details["attempts"] = attempts
+    message.details = details
+    message.status = "pending" if retry else "failed"
+    message.error_code = str(error.code) if error.code is not None else None
+    message.error_message = error.message
+    get_state().session.commit()
+    message_failed.send(
+        current_app._get_current_object(), message=message, error=error, will_retry=retry
+    )
+
+
+def _opted_out_error() -> OptedOut:
+    return OptedOut(
+        "The customer opted out of messages from this number (texted STOP).",
+        code=OPTED_OUT_CODE,
+    )
+
+
+def _mark_opted_out(account_id: str, message: Message) -> None:
+    optouts.set_opted_out(
+        account_id, message.from_number, message.to_number, True, f"error {OPTED_OUT_CODE}"
+    )
+
+
+def _error_from_twilio(e: TwilioException) -> SendError:
+    if isinstance(e, TwilioRestException):
+        status, code, text = e.status, e.code, e.msg
+    elif isinstance(e, TwilioServiceException):
+        status, code, text = e.status, e.code, e.detail or e.title
+    else:  # pragma: no cover - the client raises only the two above
+        status, code, text = None, None, str(e)
+    kwargs = {"code": code, "status": status}
+    text = text or f"Twilio answered HTTP {status}."
+    if code == OPTED_OUT_CODE:
+        return OptedOut(text, **kwargs)
+    if code in _INVALID_NUMBER_CODES:
+        return InvalidNumber(text, **kwargs)
+    if code == 20003 or status == 401:
+        return AuthenticationFailed(text, **kwargs)
+    if code == 20429 or status == 429:
+        return RateLimited(text, **kwargs)
+    if status is not None and status >= 500:
+        return TwilioUnavailable(text, **kwargs)
+    return SendError(text, **kwargs)
+
+
+def _error_from_network(e: requests.RequestException) -> SendError:
+    timeout = current_app.config["XSMS_TWILIO_TIMEOUT"]
+    if isinstance(e, requests.ConnectTimeout) or _never_connected(e):
+        return TwilioUnavailable(f"Twilio could not be reached ({type(e).__name__}).")
+    if isinstance(e, requests.ReadTimeout):
+        return TwilioUnavailable(
+            f"Twilio did not answer within {timeout} s; the message may have been sent,"
+            " so it is not sent again.",
+            retryable=False,
+        )
+    return TwilioUnavailable(
+        f"The connection to Twilio broke ({type(e).__name__}); the message may have been"
+        " sent, so it is not sent again.",
+        retryable=False,
+    )
+
+
+def _never_connected(e: BaseException) -> bool:
+    """Whether the error happened before a connection existed (nothing was sent)."""
+    seen: set[int] = set()
+    stack: list[t.Any] = [e]
+    while stack:
+        item = stack.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, NewConnectionError):
+            return True
+        stack.extend([getattr(item, "reason", None), item.__cause__, item.__context__])
+        stack.extend(a for a in getattr(item, "args", ()) if isinstance(a, BaseException))
+    return False
+
+
+def _int_or_none(value: t.Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

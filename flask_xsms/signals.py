@@ -13,3 +13,51 @@ _signals = Namespace()
 #: Sender: the Flask app. Keyword arguments: ``domain`` (:class:`~flask_xsms.Domain`),
 #: ``bindings`` (list of :class:`~flask_xsms.models.NumberBinding`, as saved).
 numbers_saved = _signals.signal("numbers-saved")
+
+#: Sent for each inbound message to a bound number, after it was stored; the receivers'
+#: return values are the replies.
+#: Sender: the bound application's id (a string), so a chatbot subscribes to its own
+#: messages with ``connect(receiver, sender="<application id>")``.
+#: Keyword arguments: ``message`` (:class:`~flask_xsms.InboundMessage`), ``domain_id``,
+#: ``application_id``, ``conversation_id`` (int), ``message_id`` (int, the stored row),
+#: ``keyword`` (``"stop"``, ``"start"``, ``"help"`` or ``None``).
+#: A receiver returns ``None``, a string, a :class:`~flask_xsms.Reply`, or a list of them.
+message_received = _signals.signal("message-received")
+
+#: Sent for each reply answered to Twilio (as TwiML, or later through the REST API).
+#: Sender: the application's id (a string). Keyword arguments: ``reply``
+#: (:class:`~flask_xsms.Reply`, one message as sent), ``message_id`` (int, the stored
+#: outbound row, or ``None``), ``in_reply_to`` (:class:`~flask_xsms.InboundMessage`),
+#: ``domain_id``, ``application_id``, ``conversation_id``, ``via`` (``"twiml"`` or ``"rest"``).
+reply_sent = _signals.signal("reply-sent")
+
+#: Sent when Twilio called the Fallback URL because the Request URL failed.
+#: Sender: the Flask app. Keyword arguments: ``message``
+#: (:class:`~flask_xsms.InboundMessage`), ``domain_id``, ``application_id`` (or ``None``),
+#: ``message_id`` (int, or ``None`` when the database was unavailable), ``error_code`` and
+#: ``error_url`` (Twilio's ``ErrorCode`` and ``ErrorUrl``, or ``None``).
+fallback_used = _signals.signal("fallback-used")
+
+#: Sent when a message arrives for a number that no binding of the domain knows.
+#: Sender: the Flask app. Keyword arguments: ``message``
+#: (:class:`~flask_xsms.InboundMessage`), ``domain_id``, ``message_id`` (int).
+unrouted_message = _signals.signal("unrouted-message")
+
+#: Sent after Twilio accepted an outbound message.
+#: Sender: the Flask app. Keyword arguments: ``message``
+#: (:class:`~flask_xsms.models.Message`, with ``sid``, ``status`` and ``num_segments``
+#: as Twilio answered).
+message_sent = _signals.signal("message-sent")
+
+#: Sent when an outbound message could not be sent.
+#: Sender: the Flask app. Keyword arguments: ``message``
+#: (:class:`~flask_xsms.models.Message`, with ``error_code`` and ``error_message``),
+#: ``error`` (the :class:`~flask_xsms.errors.SendError`), ``will_retry`` (``True`` when the
+#: message stays pending for another attempt).
+message_failed = _signals.signal("message-failed")
+
+#: Sent when a status callback moved an outbound message to a later status.
+#: Sender: the Flask app. Keyword arguments: ``message``
+#: (:class:`~flask_xsms.models.Message`), ``previous_status``, ``status`` and
+#: ``error_code`` (Twilio's ``ErrorCode``, or ``None``).
+delivery_status_changed = _signals.signal("delivery-status-changed")

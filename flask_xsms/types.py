@@ -87,3 +87,62 @@ class PermissionCallback(t.Protocol):
 
 class CredentialsLoader(t.Protocol):
     def __call__(self, account_id: str, /) -> Credentials | None: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Reply:
+    """A chatbot's reply: text, media URLs, or both.
+
+    A receiver of :data:`~flask_xsms.signals.message_received` may return one, a list of
+    them, a string or a list of strings. Long text is split under Twilio's limit and media
+    are sent at most 10 per message, so a reply may become several messages.
+
+    :param body: the text.
+    :param media_urls: public URLs of images or other media to attach.
+    """
+
+    body: str = ""
+    media_urls: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.body, str):
+            raise TypeError("Reply.body must be a string.")
+        if isinstance(self.media_urls, str):
+            raise TypeError("Reply.media_urls must be a list of URLs, not one string.")
+        object.__setattr__(self, "media_urls", tuple(self.media_urls))
+
+
+@dataclasses.dataclass(frozen=True)
+class Media:
+    """One media item of an inbound MMS: its URL at Twilio and its content type."""
+
+    url: str
+    content_type: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class InboundMessage:
+    """An inbound message as Twilio posted it, parsed once.
+
+    :param sid: Twilio's ``MessageSid``.
+    :param account_sid: the Twilio account (``AccountSid``).
+    :param from_: the customer's number (``From``).
+    :param to: the Twilio number that received it (``To``).
+    :param body: the text (``Body``); may be empty for MMS.
+    :param media: the media items (``MediaUrlN``, ``MediaContentTypeN``).
+    :param num_segments: ``NumSegments``, when Twilio sent it.
+    :param opt_out_type: ``OptOutType`` (``STOP``, ``START``, ``HELP``), when sent.
+    :param messaging_service_sid: ``MessagingServiceSid``, when sent.
+    :param params: every parameter as received, read-only.
+    """
+
+    sid: str
+    account_sid: str | None
+    from_: str
+    to: str
+    body: str = ""
+    media: tuple[Media, ...] = ()
+    num_segments: int | None = None
+    opt_out_type: str | None = None
+    messaging_service_sid: str | None = None
+    params: t.Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)

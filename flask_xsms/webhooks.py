@@ -1,12 +1,30 @@
 """Twilio's webhooks: Request URL, Fallback URL and status callback of each domain.
 
 Twilio signs these requests instead of sending a CSRF token, so the blueprint is exempt
-from the host's CSRF protection.
+from the host's CSRF protection. Each view only checks the request
+(:func:`flask_xsms.twilio_auth.authenticate`), parses it and calls a service.
 """
+
 from __future__ import annotations
 
-from flask import abort
+import logging
+import typing as t
+
 from flask import Blueprint
+from flask import request
+from flask import Response
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import inbound as inbound_service
+from . import outbound
+from . import twilio_auth
+from .errors import InvalidWebhookRequest
+from .extension import get_state
+
+if t.TYPE_CHECKING:
+    from .models import Integration
+
+logger = logging.getLogger("flask_xsms")
 
 
 def create_webhooks_blueprint() -> Blueprint:
@@ -15,16 +33,89 @@ def create_webhooks_blueprint() -> Blueprint:
     bp.add_url_rule("/hooks/<webhook_id>/sms", view_func=inbound, methods=["POST"])
     bp.add_url_rule("/hooks/<webhook_id>/fallback", view_func=fallback, methods=["POST"])
     bp.add_url_rule("/hooks/<webhook_id>/status", view_func=status, methods=["POST"])
+    bp.register_error_handler(InvalidWebhookRequest, _bad_request)
     return bp
 
 
-def inbound(webhook_id: str) -> None:
-    abort(501)
+def inbound(webhook_id: str) -> Response:
+    """The Request URL: a customer's message, answered with the chatbot's replies."""
+    try:
+        integration = twilio_auth.authenticate(webhook_id)
+    except SQLAlchemyError:
+        return _database_down()
+    message = inbound_service.parse_inbound(request.form)
+    try:
+        result = inbound_service.handle_inbound(integration, message, url_root=request.url_root)
+    except SQLAlchemyError:
+        logger.exception(
+            "Could not store message %s; answered with XSMS_FALLBACK_MESSAGE.", message.sid
+        )
+        _rollback()
+        return _twiml(inbound_service.fallback_twiml())
+    return _twiml(result.twiml)
 
 
-def fallback(webhook_id: str) -> None:
-    abort(501)
+def fallback(webhook_id: str) -> Response:
+    """The Fallback URL: Twilio could not use the Request URL; answer politely."""
+    integration: Integration | None
+    try:
+        integration = twilio_auth.authenticate(webhook_id)
+    except SQLAlchemyError:
+        integration = None
+        _database_down()
+    try:
+        message = inbound_service.parse_inbound(request.form)
+    except InvalidWebhookRequest as e:
+        # Nothing to store without these; the customer still gets an answer.
+        logger.warning("Fallback URL called without a usable message (%s).", e.description)
+        return _twiml(inbound_service.fallback_twiml())
+    result = inbound_service.handle_fallback(
+        integration,
+        message,
+        error_code=request.form.get("ErrorCode") or None,
+        error_url=request.form.get("ErrorUrl") or None,
+    )
+    return _twiml(result.twiml)
 
 
-def status(webhook_id: str) -> None:
-    abort(501)
+def status(webhook_id: str) -> Response:
+    """The status callback of the messages we send: record the new status."""
+    try:
+        integration = twilio_auth.authenticate(webhook_id)
+        missing = [n for n in ("MessageSid", "MessageStatus") if not request.form.get(n)]
+        if missing:
+            raise InvalidWebhookRequest(f"Missing parameter: {', '.join(missing)}.")
+        outbound.record_status(integration, request.form.to_dict())
+    except SQLAlchemyError:
+        # Twilio needs no answer here; 503 tells its debugger the status was not kept.
+        logger.exception("Could not record a status callback to %s.", request.path)
+        _rollback()
+        return Response(b"", status=503, mimetype="text/plain")
+    return Response(status=204)
+
+
+def _database_down() -> Response:
+    """Answer politely when the database is unavailable, if the request is Twilio's."""
+    _rollback()
+    twilio_auth.authenticate_without_database()
+    logger.exception(
+        "The database is unavailable; webhook %s answers with XSMS_FALLBACK_MESSAGE.",
+        request.path,
+    )
+    return _twiml(inbound_service.fallback_twiml())
+
+
+def _twiml(twiml: str) -> Response:
+    return Response(twiml, mimetype="text/xml")
+
+
+def _bad_request(e: InvalidWebhookRequest) -> Response:
+    logger.warning("Refused a signed webhook request to %s: %s", request.path, e.description)
+    return Response(e.description, status=400, mimetype="text/plain")
+
+
+def _rollback() -> None:
+    try:
+        get_state().session.rollback()
+    except SQLAlchemyError:
+        logger.debug("Rollback failed as well.", exc_info=True)

@@ -1,0 +1,742 @@
+"""Inbound messages: store first, once per ``MessageSid``, then let the chatbot answer.
+
+:func:`handle_inbound` is what the Request URL runs for a signed message:
+
+1. a message already stored under its ``MessageSid`` gets its stored answer (waiting a
+   little if the first copy is still being handled) and never reaches the chatbot again;
+2. otherwise it is stored and committed before any chatbot code runs (the unique ``sid``
+   decides which of two simultaneous copies wins);
+3. STOP-family and START-family keywords update the opt-out record;
+4. a number no binding of the domain knows is ``unrouted``: signalled, empty answer;
+5. the message joins the open conversation of (application, customer), or starts one;
+6. the receivers of :data:`~flask_xsms.signals.message_received` for the application run
+   in a worker thread under ``XSMS_REPLY_TIMEOUT``; each is guarded on its own;
+7. their replies are answered as TwiML and stored; late replies go out through the REST
+   API when the chatbot finishes.
+"""
+
+from __future__ import annotations
+
+import collections.abc as c
+import dataclasses
+import datetime as dt
+import logging
+import threading
+import time
+import types
+import typing as t
+
+import sqlalchemy as sa
+from flask import current_app
+from flask import Flask
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.test import EnvironBuilder
+
+from . import optouts
+from . import outbound
+from .errors import InvalidWebhookRequest
+from .extension import get_state
+from .models import Conversation
+from .models import Integration
+from .models import Message
+from .models import NumberBinding
+from .models import utcnow
+from .signals import fallback_used
+from .signals import message_received
+from .signals import reply_sent
+from .signals import unrouted_message
+from .twiml import as_replies
+from .twiml import empty_response
+from .twiml import has_messages
+from .twiml import messaging_response
+from .twiml import plan_messages
+from .types import InboundMessage
+from .types import Media
+from .types import Reply
+
+if t.TYPE_CHECKING:
+    from blinker import NamedSignal
+
+logger = logging.getLogger("flask_xsms")
+
+#: Status of an inbound message whose chatbot is still running.
+PROCESSING = "processing"
+#: Status of an inbound message the chatbot answered in time (maybe with no reply).
+HANDLED = "handled"
+#: Status of an inbound message whose chatbot missed ``XSMS_REPLY_TIMEOUT``; its
+#: replies are sent through the REST API when it finishes.
+LATE = "late"
+#: Status of an inbound message whose chatbot raised; ``error_message`` says what.
+FAILED = "failed"
+#: Status of an inbound message to a number that no binding of the domain knows.
+UNROUTED = "unrouted"
+#: Status of an inbound message that only the Fallback URL received.
+FALLBACK = "fallback"
+#: Status of an outbound message answered as TwiML to an inbound one.
+REPLIED = "replied"
+
+# How often a repeated MessageSid looks whether the first copy has been answered.
+_POLL_SECONDS = 0.05
+# Longest value stored in the string columns of the message table.
+_MAX_ID_LENGTH = 64
+
+_CLEAN = str.maketrans({"\x00": "\ufffd"})
+
+
+@dataclasses.dataclass(frozen=True)
+class InboundResult:
+    """What the Request URL (or Fallback URL) answers, and what became of the message.
+
+    :param twiml: the TwiML answer.
+    :param message_id: id of the stored inbound message, or ``None`` if it couldn't be.
+    :param status: the message's status (one of the constants of this module).
+    :param duplicate: whether the ``MessageSid`` had been stored before.
+    """
+
+    twiml: str
+    message_id: int | None
+    status: str
+    duplicate: bool = False
+
+
+def parse_inbound(params: t.Mapping[str, str]) -> InboundMessage:
+    """Parse Twilio's form parameters into an :class:`~flask_xsms.InboundMessage`.
+
+    Unknown parameters are kept in ``params``; NUL characters, which databases refuse,
+    become U+FFFD.
+
+    :raises InvalidWebhookRequest: when ``MessageSid``, ``From`` or ``To`` is missing or
+        too long.
+    """
+    values = {str(k): _clean(v) for k, v in params.items()}
+    sid = values.get("MessageSid") or values.get("SmsMessageSid") or values.get("SmsSid") or ""
+    required = {"MessageSid": sid, "From": values.get("From", ""), "To": values.get("To", "")}
+    missing = [name for name, value in required.items() if not value.strip()]
+    if missing:
+        raise InvalidWebhookRequest(f"Missing parameter: {', '.join(missing)}.")
+    for name, value in [*required.items(), ("AccountSid", values.get("AccountSid", ""))]:
+        if len(value) > _MAX_ID_LENGTH:
+            raise InvalidWebhookRequest(f"Parameter too long: {name}.")
+    num_media = _int(values.get("NumMedia")) or 0
+    media = tuple(
+        Media(values[f"MediaUrl{i}"], values.get(f"MediaContentType{i}") or None)
+        for i in range(min(num_media, 100))
+        if values.get(f"MediaUrl{i}")
+    )
+    return InboundMessage(
+        sid=sid.strip(),
+        account_sid=values.get("AccountSid") or None,
+        from_=required["From"].strip(),
+        to=required["To"].strip(),
+        body=values.get("Body", ""),
+        media=media,
+        num_segments=_int(values.get("NumSegments")),
+        opt_out_type=values.get("OptOutType") or None,
+        messaging_service_sid=values.get("MessagingServiceSid") or None,
+        params=types.MappingProxyType(values),
+    )
+
+
+def handle_inbound(
+    integration: Integration, message: InboundMessage, *, url_root: str | None = None
+) -> InboundResult:
+    """Store ``message``, run the bound application's chatbot and return the answer.
+
+    See the module's description for the steps. Database errors while storing propagate
+    (:class:`sqlalchemy.exc.SQLAlchemyError`): the message could not be kept, and the
+    caller answers as the Fallback URL would.
+
+    :param url_root: the root URL of the webhook request (``request.url_root``). Late
+        replies are sent after the request has ended; they build the status-callback
+        URL from it when ``XSMS_PUBLIC_BASE_URL`` is not set.
+    """
+    session = get_state().session
+    known = _stored(message.sid)
+    if known is not None:
+        return _replay(message.sid)
+
+    integration_id, domain_id, account_id = (
+        integration.id,
+        integration.domain_id,
+        integration.account_id,
+    )
+    binding = _binding(integration_id, message.to)
+    application_id = binding.application_id if binding else None
+    keyword = optouts.keyword_of(message.body, message.opt_out_type)
+    row = _new_row(integration, message, binding)
+    if application_id is None:
+        row.status = UNROUTED
+        row.response_twiml = empty_response()
+    else:
+        row.status = PROCESSING
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:  # another copy of the same MessageSid was stored first
+        session.rollback()
+        return _replay(message.sid)
+    message_id = row.id
+    _record_keyword(account_id, message, keyword)
+
+    if application_id is None:
+        logger.warning(
+            "Message %s to %s: no binding in IA Domain %r knows this number; stored as unrouted.",
+            message.sid,
+            message.to,
+            domain_id,
+        )
+        _notify(
+            unrouted_message,
+            _app(),
+            message=message,
+            domain_id=domain_id,
+            message_id=message_id,
+        )
+        return InboundResult(empty_response(), message_id, UNROUTED)
+
+    conversation_id: int | None = None
+    opted_out = keyword == "stop"
+    try:
+        opted_out = optouts.is_opted_out(account_id, message.to, message.from_)
+        conversation_id = _join_conversation(integration_id, application_id, message, row)
+        session.commit()  # also ends the transaction: the chatbot's thread may need to write
+    except SQLAlchemyError:  # the message is kept; it just has no conversation
+        logger.exception("Could not file message %s in a conversation.", message.sid)
+        _rollback()
+    job = _Job(
+        app=_app(),
+        integration_id=integration_id,
+        domain_id=domain_id,
+        application_id=application_id,
+        message_id=message_id,
+        message=message,
+        keyword=keyword,
+        conversation_id=conversation_id,
+        url_root=url_root,
+        opted_out=opted_out,
+    )
+    return _run_chatbot(job)
+
+
+def handle_fallback(
+    integration: Integration | None,
+    message: InboundMessage,
+    *,
+    error_code: str | None = None,
+    error_url: str | None = None,
+) -> InboundResult:
+    """What the Fallback URL does with a signed message: keep it, then answer politely.
+
+    Stores the message if the Request URL never did (status ``fallback``, or
+    ``unrouted``), records Twilio's ``ErrorCode``/``ErrorUrl`` on it, updates opt-outs and
+    sends :data:`~flask_xsms.signals.fallback_used`. The chatbot doesn't run. When the
+    Request URL had stored an answer with messages, that answer is repeated; otherwise
+    the answer is ``XSMS_FALLBACK_MESSAGE``. Database errors are logged, and the polite
+    answer is still given.
+
+    :param integration: the domain's integration; ``None`` when the database is
+        unavailable (nothing is stored then, the signal is still sent).
+    """
+    polite = fallback_twiml()
+    error = f"Twilio error {error_code or '?'} at {error_url or 'the Request URL'}"
+    domain_id = integration.domain_id if integration is not None else None
+    result, application_id = InboundResult(polite, None, FALLBACK), None
+    if integration is not None:
+        try:
+            result, application_id = _keep_fallback(
+                integration, message, polite, error, error_code, error_url
+            )
+        except SQLAlchemyError:
+            logger.exception(
+                "The Fallback URL of IA Domain %r could not store message %s; answered politely.",
+                domain_id,
+                message.sid,
+            )
+            _rollback()
+    logger.warning(
+        "Fallback URL used for message %s (IA Domain %r): %s.", message.sid, domain_id, error
+    )
+    _notify(
+        fallback_used,
+        _app(),
+        message=message,
+        domain_id=domain_id,
+        application_id=application_id,
+        message_id=result.message_id,
+        error_code=error_code,
+        error_url=error_url,
+    )
+    return result
+
+
+def _keep_fallback(
+    integration: Integration,
+    message: InboundMessage,
+    polite: str,
+    error: str,
+    error_code: str | None,
+    error_url: str | None,
+) -> tuple[InboundResult, str | None]:
+    """Store a message the Fallback URL received, or note the error on the stored one."""
+    session = get_state().session
+    account_id = integration.account_id
+    binding = _binding(integration.id, message.to)
+    application_id = binding.application_id if binding else None
+    known = session.scalar(sa.select(Message).filter_by(sid=message.sid))
+    if known is None:
+        row = _new_row(integration, message, binding)
+        row.status = FALLBACK if binding else UNROUTED
+        row.error_code = (error_code or "")[:32] or None
+        row.error_message = error
+        row.response_twiml = polite
+        session.add(row)
+        try:
+            session.commit()
+        except IntegrityError:  # the Request URL stored it at the same moment
+            session.rollback()
+            known = session.scalar(sa.select(Message).filter_by(sid=message.sid))
+        else:
+            result = InboundResult(polite, row.id, row.status)
+            _record_keyword(
+                account_id, message, optouts.keyword_of(message.body, message.opt_out_type)
+            )
+            if application_id is not None:
+                _join_conversation(integration.id, application_id, message, row)
+                session.commit()
+            return result, application_id
+    assert known is not None
+    known.error_code = (error_code or "")[:32] or known.error_code
+    known.error_message = known.error_message or error
+    known.details = {
+        **(known.details or {}),
+        "fallback": {"ErrorCode": error_code, "ErrorUrl": error_url},
+    }
+    # The Request URL's replies never reached the customer: give them again.
+    answer = known.response_twiml if has_messages(known.response_twiml) else polite
+    result = InboundResult(t.cast(str, answer), known.id, known.status, duplicate=True)
+    session.commit()
+    return result, application_id
+
+
+def fallback_twiml() -> str:
+    """The polite TwiML answer of the Fallback URL (``XSMS_FALLBACK_MESSAGE``)."""
+    return messaging_response(
+        plan_messages(as_replies(current_app.config["XSMS_FALLBACK_MESSAGE"]))
+    )
+
+
+def wait_for_chatbots(timeout: float | None = None) -> bool:
+    """Wait until every chatbot still running in this process has finished.
+
+    Chatbots that miss ``XSMS_REPLY_TIMEOUT`` keep running in a background thread and
+    send their replies when done; call this before a process exits (or in tests) so that
+    none is cut off. Returns whether all finished within ``timeout`` seconds.
+    """
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        with _workers_lock:
+            workers = list(_workers)
+        if not workers:
+            return True
+        for worker in workers:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            worker.join(left)
+            if worker.is_alive():
+                return False
+
+
+# -- the chatbot run -------------------------------------------------------------------
+
+_workers: set[threading.Thread] = set()
+_workers_lock = threading.Lock()
+
+
+@dataclasses.dataclass
+class _Job:
+    """Everything the chatbot's thread needs, as plain values (no ORM objects)."""
+
+    app: Flask
+    integration_id: int
+    domain_id: str
+    application_id: str
+    message_id: int
+    message: InboundMessage
+    keyword: str | None
+    conversation_id: int | None
+    url_root: str | None = None
+    opted_out: bool = False
+    replies: list[Reply] = dataclasses.field(default_factory=list)
+    errors: list[str] = dataclasses.field(default_factory=list)
+    late: bool = False
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+    done: threading.Event = dataclasses.field(default_factory=threading.Event)
+    late_recorded: threading.Event = dataclasses.field(default_factory=threading.Event)
+
+    def signal_kwargs(self) -> dict[str, t.Any]:
+        return {
+            "message": self.message,
+            "domain_id": self.domain_id,
+            "application_id": self.application_id,
+            "conversation_id": self.conversation_id,
+            "message_id": self.message_id,
+            "keyword": self.keyword,
+        }
+
+
+def _run_chatbot(job: _Job) -> InboundResult:
+    timeout = float(current_app.config["XSMS_REPLY_TIMEOUT"])
+    worker = threading.Thread(
+        target=_chatbot_thread, args=(job,), name=f"xsms-chatbot-{job.message.sid}", daemon=True
+    )
+    with _workers_lock:
+        _workers.add(worker)
+    worker.start()
+    job.done.wait(timeout)
+    with job.lock:
+        if not job.done.is_set():
+            job.late = True
+    if job.late:
+        try:
+            return _record_late(job, timeout)
+        finally:
+            job.late_recorded.set()
+    return _answer(job)
+
+
+def _chatbot_thread(job: _Job) -> None:
+    try:
+        with _context(job):
+            replies, errors = _call_receivers(job)
+            with job.lock:
+                job.replies, job.errors = replies, errors
+                late = job.late
+                job.done.set()
+            if late:
+                # Let the request thread record "late" first, then send through REST.
+                job.late_recorded.wait(30)
+                _deliver_late(job)
+    except Exception:  # a background thread has no one else to tell
+        logger.exception("Handling message %s failed in the background.", job.message.sid)
+    finally:
+        job.done.set()
+        with _workers_lock:
+            _workers.discard(threading.current_thread())
+
+
+def _context(job: _Job) -> t.ContextManager[t.Any]:
+    """The chatbot thread's context: like the webhook request's, so that URLs built in
+    it (the status callback of late replies) are the same."""
+    if job.url_root is None:
+        return job.app.app_context()
+    builder = EnvironBuilder(base_url=job.url_root)
+    try:
+        return job.app.request_context(builder.get_environ())
+    finally:
+        builder.close()
+
+
+def _call_receivers(job: _Job) -> tuple[list[Reply], list[str]]:
+    replies: list[Reply] = []
+    errors: list[str] = []
+    # blinker's send() stops at the first exception; calling each receiver ourselves keeps
+    # one failing chatbot from hiding the others' replies.
+    for receiver in message_received.receivers_for(job.application_id):
+        try:
+            replies.extend(as_replies(receiver(job.application_id, **job.signal_kwargs())))
+        except Exception as e:
+            logger.exception(
+                "Chatbot receiver %s failed on message %s (application %r).",
+                _name(receiver),
+                job.message.sid,
+                job.application_id,
+            )
+            errors.append(f"{_name(receiver)}: {type(e).__name__}: {e}")
+    return replies, errors
+
+
+def _final_messages(job: _Job) -> list[Reply]:
+    """The messages to send for the chatbot's outcome."""
+    if job.opted_out and job.keyword != "help":
+        # Twilio answers STOP itself and blocks anything else to an opted-out customer.
+        return []
+    replies = list(job.replies)
+    if job.errors and not replies:
+        replies = as_replies(current_app.config["XSMS_APOLOGY_MESSAGE"])
+    elif job.keyword == "help" and not replies:
+        replies = as_replies(current_app.config["XSMS_HELP_MESSAGE"])
+    return plan_messages(replies)
+
+
+def _answer(job: _Job) -> InboundResult:
+    """The chatbot finished in time: store its replies and answer them as TwiML."""
+    messages = _final_messages(job)
+    twiml = messaging_response(messages)
+    status = FAILED if job.errors else HANDLED
+    session = get_state().session
+    stored: list[int | None] = [None] * len(messages)
+    try:
+        row = session.get(Message, job.message_id)
+        assert row is not None
+        row.status = status
+        row.error_message = "\n".join(job.errors) or None
+        row.response_twiml = twiml
+        rows = [_reply_row(job, m) for m in messages]
+        session.add_all(rows)
+        session.commit()
+        stored = [r.id for r in rows]
+    except SQLAlchemyError:
+        logger.exception(
+            "Could not store the answer to message %s; answered anyway.", job.message.sid
+        )
+        _rollback()
+    for message, message_id in zip(messages, stored, strict=True):
+        _notify_reply(job, message, message_id, via="twiml")
+    return InboundResult(twiml, job.message_id, status)
+
+
+def _record_late(job: _Job, timeout: float) -> InboundResult:
+    logger.warning(
+        "The chatbot of application %r did not answer message %s within %s s; it will be"
+        " answered through the REST API when it does.",
+        job.application_id,
+        job.message.sid,
+        timeout,
+    )
+    twiml = empty_response()
+    session = get_state().session
+    try:
+        row = session.get(Message, job.message_id)
+        assert row is not None
+        row.status = LATE
+        row.response_twiml = twiml
+        session.commit()
+    except SQLAlchemyError:
+        logger.exception("Could not mark message %s as late.", job.message.sid)
+        _rollback()
+    return InboundResult(twiml, job.message_id, LATE)
+
+
+def _deliver_late(job: _Job) -> None:
+    """In the chatbot's thread: send the late replies through the REST API."""
+    messages = _final_messages(job)
+    session = get_state().session
+    row = session.get(Message, job.message_id)
+    if row is not None:
+        if job.errors:
+            row.status = FAILED
+            row.error_message = "\n".join(job.errors)
+        row.details = {**(row.details or {}), "late_replies": len(messages)}
+        session.commit()
+    integration = session.get(Integration, job.integration_id)
+    if integration is None:
+        return
+    for message in messages:
+        try:
+            sent = outbound.send_message(
+                integration,
+                from_number=job.message.to,
+                to=job.message.from_,
+                body=message.body,
+                media_urls=message.media_urls,
+                application_id=job.application_id,
+                conversation_id=job.conversation_id,
+                in_reply_to_id=job.message_id,
+            )
+        except Exception:
+            # send_message keeps the message and its error in the outbox; log the rest.
+            logger.exception("Could not send a late reply to message %s.", job.message.sid)
+            _rollback()
+            continue
+        _notify_reply(job, message, sent.id, via="rest")
+
+
+def _notify_reply(job: _Job, message: Reply, message_id: int | None, *, via: str) -> None:
+    _notify(
+        reply_sent,
+        job.application_id,
+        reply=message,
+        message_id=message_id,
+        in_reply_to=job.message,
+        domain_id=job.domain_id,
+        application_id=job.application_id,
+        conversation_id=job.conversation_id,
+        via=via,
+    )
+
+
+def _reply_row(job: _Job, message: Reply) -> Message:
+    return Message(
+        sid=None,
+        direction="outbound",
+        integration_id=job.integration_id,
+        conversation_id=job.conversation_id,
+        application_id=job.application_id,
+        account_sid=job.message.account_sid,
+        from_number=job.message.to,
+        to_number=job.message.from_,
+        body=message.body,
+        media=[{"url": url} for url in message.media_urls],
+        status=REPLIED,
+        in_reply_to_id=job.message_id,
+        details={},
+    )
+
+
+# -- storage ---------------------------------------------------------------------------
+
+
+def _stored(sid: str) -> tuple[int, str, str | None] | None:
+    """(id, status, response_twiml) of the message stored under ``sid``, read afresh."""
+    row = (
+        get_state()
+        .session.execute(
+            sa.select(Message.id, Message.status, Message.response_twiml).filter_by(sid=sid)
+        )
+        .one_or_none()
+    )
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def _replay(sid: str) -> InboundResult:
+    """The stored answer of a repeated MessageSid; waits while the first copy is handled."""
+    session = get_state().session
+    deadline = time.monotonic() + float(current_app.config["XSMS_REPLY_TIMEOUT"])
+    while True:
+        known = _stored(sid)
+        session.rollback()  # no open read transaction while the first copy writes (SQLite)
+        if known is None:  # cannot happen after an IntegrityError on sid; be safe
+            return InboundResult(empty_response(), None, PROCESSING, duplicate=True)
+        message_id, status, twiml = known
+        if twiml is not None:
+            logger.info("Repeated MessageSid %s: answered with the stored answer.", sid)
+            return InboundResult(twiml, message_id, status, duplicate=True)
+        if time.monotonic() >= deadline:
+            logger.warning(
+                "Repeated MessageSid %s: the first copy is still being handled; answered empty.",
+                sid,
+            )
+            return InboundResult(empty_response(), message_id, status, duplicate=True)
+        time.sleep(_POLL_SECONDS)
+
+
+def _binding(integration_id: int, number: str) -> NumberBinding | None:
+    return get_state().session.scalar(
+        sa.select(NumberBinding).filter_by(integration_id=integration_id, phone_number=number)
+    )
+
+
+def _new_row(
+    integration: Integration, message: InboundMessage, binding: NumberBinding | None
+) -> Message:
+    return Message(
+        sid=message.sid,
+        direction="inbound",
+        integration_id=integration.id,
+        application_id=binding.application_id if binding else None,
+        account_sid=message.account_sid,
+        from_number=message.from_,
+        to_number=message.to,
+        body=message.body,
+        media=[{"url": m.url, "content_type": m.content_type or ""} for m in message.media],
+        num_segments=message.num_segments,
+        details=dict(message.params),
+    )
+
+
+def _join_conversation(
+    integration_id: int, application_id: str, message: InboundMessage, row: Message
+) -> int:
+    """Put ``row`` in the open conversation of (application, customer), or a new one."""
+    session = get_state().session
+    now = utcnow()
+    timeout = dt.timedelta(seconds=float(current_app.config["XSMS_CONVERSATION_TIMEOUT"]))
+    conversation = session.scalar(
+        sa.select(Conversation)
+        .filter_by(
+            integration_id=integration_id,
+            application_id=application_id,
+            customer_number=message.from_,
+            closed_at=None,
+        )
+        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+        .limit(1)
+    )
+    if conversation is not None and _aware(conversation.last_message_at) + timeout < now:
+        conversation.closed_at = now
+        conversation = None
+    if conversation is None:
+        conversation = Conversation(
+            integration_id=integration_id,
+            application_id=application_id,
+            customer_number=message.from_,
+            service_number=message.to,
+            started_at=now,
+            last_message_at=now,
+        )
+        session.add(conversation)
+    else:
+        conversation.last_message_at = now
+    session.flush()
+    row.conversation_id = conversation.id
+    return conversation.id
+
+
+def _record_keyword(account_id: str, message: InboundMessage, keyword: str | None) -> None:
+    if keyword not in ("stop", "start"):
+        return
+    reason = "OptOutType" if message.opt_out_type else message.body.strip().upper()[:64]
+    optouts.set_opted_out(account_id, message.to, message.from_, keyword == "stop", reason)
+    logger.info(
+        "%s opted %s of messages from %s (%s).",
+        message.from_,
+        "out" if keyword == "stop" else "back in",
+        message.to,
+        reason,
+    )
+
+
+# -- small utilities -------------------------------------------------------------------
+
+
+def _notify(signal: NamedSignal, sender: t.Any, **kwargs: t.Any) -> None:
+    """Send a notification signal; a failing receiver is logged, never raised."""
+    for receiver in signal.receivers_for(sender):
+        try:
+            receiver(sender, **kwargs)
+        except Exception:
+            logger.exception("Receiver %s of signal %r failed.", _name(receiver), signal.name)
+
+
+def _app() -> Flask:
+    return t.cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+def _rollback() -> None:
+    try:
+        get_state().session.rollback()
+    except SQLAlchemyError:
+        logger.exception("Rollback failed.")
+
+
+def _clean(value: t.Any) -> str:
+    return str(value).translate(_CLEAN)
+
+
+def _int(value: str | None) -> int | None:
+    """A small count Twilio sent (``NumMedia``, ``NumSegments``), or ``None``."""
+    try:
+        number = int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+    # Anything larger is not a real count and would not fit the database column.
+    return number if number is None or 0 <= number <= 100_000 else None
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    # SQLite gives naive datetimes back; they were stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def _name(receiver: c.Callable[..., t.Any]) -> str:
+    return getattr(receiver, "__qualname__", None) or repr(receiver)

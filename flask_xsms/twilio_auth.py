@@ -1,0 +1,175 @@
+"""Twilio's request signature: the check every webhook makes before anything else.
+
+Twilio signs each webhook with ``X-Twilio-Signature``, an HMAC of the exact URL it
+requested and every form parameter, keyed with the account's Auth Token. The URL is
+rebuilt here the way :func:`flask_xsms.integrations.public_url` builds the URLs shown on
+the settings page: from ``XSMS_PUBLIC_BASE_URL`` when it is set, otherwise from the
+request (scheme and host as Werkzeug's ``ProxyFix`` leaves them).
+"""
+
+from __future__ import annotations
+
+import logging
+import typing as t
+
+from flask import abort
+from flask import current_app
+from flask import request
+from flask import Response
+from twilio.request_validator import RequestValidator
+
+from .extension import get_state
+from .integrations import integration_by_webhook_id
+from .types import Credentials
+
+if t.TYPE_CHECKING:
+    from .models import Integration
+
+logger = logging.getLogger("flask_xsms")
+
+#: The header that carries Twilio's signature.
+SIGNATURE_HEADER = "X-Twilio-Signature"
+
+
+def validation_url(
+    *,
+    public_base_url: str | None,
+    scheme: str,
+    host: str,
+    script_root: str,
+    path: str,
+    query_string: str,
+) -> str:
+    """The URL Twilio signed, from the parts of the request it made.
+
+    :param public_base_url: ``XSMS_PUBLIC_BASE_URL``; when set, it replaces scheme, host
+        and script root, as it does for the URLs shown on the settings page.
+    :param path: the path within the app (``request.path``).
+    :param query_string: the raw query string, still percent-encoded.
+    """
+    if public_base_url:
+        url = public_base_url.rstrip("/") + path
+    else:
+        url = f"{scheme}://{host}{script_root}{path}"
+    if query_string:
+        url += "?" + query_string
+    return url
+
+
+def signature_is_valid(
+    auth_token: str, url: str, params: t.Mapping[str, t.Any], signature: str | None
+) -> bool:
+    """Whether ``signature`` is Twilio's signature of ``url`` and ``params``.
+
+    Uses twilio's :class:`~twilio.request_validator.RequestValidator`, which also accepts
+    the URL with or without the default port.
+    """
+    if not signature or not auth_token:
+        return False
+    return bool(RequestValidator(auth_token).validate(url, params, signature))
+
+
+def authenticate(webhook_id: str) -> Integration:
+    """Check the current webhook request and return the integration it is for.
+
+    In this order: the body is at most ``XSMS_MAX_REQUEST_SIZE`` (else 413); the webhook
+    id is known (else 404, nothing written); the signature is Twilio's, made with the
+    account's Auth Token, and ``AccountSid`` is the account's SID (else 403 with an empty
+    body). With ``XSMS_VALIDATE_SIGNATURES`` off, the last two checks are skipped and a
+    warning is logged.
+
+    Database errors while looking up the integration propagate
+    (:class:`sqlalchemy.exc.SQLAlchemyError`); see :func:`authenticate_without_database`.
+    """
+    _read_form()
+    integration = integration_by_webhook_id(webhook_id)
+    if integration is None:
+        abort(404)
+    if _skip_validation():
+        return integration
+    credentials = get_state().credentials(integration.account_id)
+    if credentials is None:
+        logger.error(
+            "Refused a webhook request for IA Domain %r: no Twilio credentials for account %r"
+            " (set XSMS_TWILIO_AUTH_TOKEN or register a credentials loader).",
+            integration.domain_id,
+            integration.account_id,
+        )
+        abort(_forbidden())
+    _check(credentials, what=f"IA Domain {integration.domain_id!r}")
+    return integration
+
+
+def authenticate_without_database() -> None:
+    """Check the current webhook request when the integration can't be loaded.
+
+    Only the app-wide credentials (``XSMS_TWILIO_ACCOUNT_SID`` and
+    ``XSMS_TWILIO_AUTH_TOKEN``) can be used then; without them the request is refused
+    (403), since its signature can't be checked.
+    """
+    _read_form()
+    if _skip_validation():
+        return
+    config = current_app.config
+    if not (config["XSMS_TWILIO_ACCOUNT_SID"] and config["XSMS_TWILIO_AUTH_TOKEN"]):
+        logger.error(
+            "Refused a webhook request while the database is unavailable: its signature"
+            " can only be checked with XSMS_TWILIO_ACCOUNT_SID and XSMS_TWILIO_AUTH_TOKEN."
+        )
+        abort(_forbidden())
+    credentials = Credentials(
+        account_sid=config["XSMS_TWILIO_ACCOUNT_SID"],
+        auth_token=config["XSMS_TWILIO_AUTH_TOKEN"],
+    )
+    _check(credentials, what="an unknown IA Domain (database unavailable)")
+
+
+def current_validation_url() -> str:
+    """The URL Twilio must have signed for the current request."""
+    return validation_url(
+        public_base_url=current_app.config["XSMS_PUBLIC_BASE_URL"],
+        scheme=request.scheme,
+        host=request.host,
+        script_root=request.script_root,
+        path=request.path,
+        query_string=request.query_string.decode("utf-8", "replace"),
+    )
+
+
+def _read_form() -> None:
+    # The limit applies to this request only; reading the form past it raises 413.
+    request.max_content_length = current_app.config["XSMS_MAX_REQUEST_SIZE"]
+    request.form  # noqa: B018 (parses the body now, so a 413 comes before any lookup)
+
+
+def _skip_validation() -> bool:
+    if current_app.config["XSMS_VALIDATE_SIGNATURES"]:
+        return False
+    logger.warning(
+        "Accepted an unsigned webhook request to %s because XSMS_VALIDATE_SIGNATURES is"
+        " False (local development only).",
+        request.path,
+    )
+    return True
+
+
+def _check(credentials: Credentials, *, what: str) -> None:
+    url = current_validation_url()
+    signature = request.headers.get(SIGNATURE_HEADER)
+    if not signature_is_valid(credentials.auth_token, url, request.form, signature):
+        # Only the URL is logged: it is the usual culprit (proxy, scheme, port).
+        logger.warning(
+            "Refused a webhook request for %s: %s (checked against %s). See the docs,"
+            " 'Webhooks', when Twilio's requests are refused.",
+            what,
+            "bad signature" if signature else f"no {SIGNATURE_HEADER} header",
+            url,
+        )
+        abort(_forbidden())
+    if request.form.get("AccountSid") != credentials.account_sid:
+        logger.warning("Refused a webhook request for %s: AccountSid is not the account's.", what)
+        abort(_forbidden())
+
+
+def _forbidden() -> Response:
+    return Response(b"", status=403, mimetype="text/plain")

@@ -1,0 +1,106 @@
+"""The example app's demo bot answers a greeting, HELP, and echoes anything else."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from example_app import create_app
+from example_app import init_database
+from example_app.bot import HELP_TEXT
+from example_app.host import as_xsms_domain
+from example_app.models import Application
+from example_app.models import db
+from flask_xsms import Pair
+from flask_xsms.inbound import wait_for_chatbots
+from flask_xsms.integrations import integration_for
+from flask_xsms.integrations import webhook_urls
+from flask_xsms.models import metadata as xsms_metadata
+from flask_xsms.numbers import replace_bindings
+
+from .signing import ACCOUNT_SID
+from .signing import AUTH_TOKEN
+from .signing import inbound_params
+from .signing import signed_post
+from .signing import twiml_messages
+
+NUMBERS = ["+14155550100", "+14155550101"]
+
+
+@pytest.fixture
+def example(database_url: str) -> t.Iterator[Flask]:
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "XSMS_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "XSMS_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            # a cheap hash keeps the tests quick; the app's default is scrypt
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+    with app.app_context():
+        xsms_metadata.drop_all(db.engine)
+        db.drop_all()
+        init_database()
+    yield app
+    assert wait_for_chatbots(timeout=10)
+    with app.app_context():
+        db.session.remove()
+        xsms_metadata.drop_all(db.engine)
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def request_url(example: Flask) -> str:
+    """Acme's production Customer Care: its two assistants bound; the Request URL."""
+    with example.test_request_context():
+        assistants = db.session.scalars(
+            sa.select(Application)
+            .filter(Application.channel_type.in_(["Customer Assistant", "Agent Assistant"]))
+            .order_by(Application.id)
+            .limit(2)
+        ).all()
+        domain = as_xsms_domain(assistants[0].domain)
+        replace_bindings(
+            domain, [Pair(n, str(a.id)) for n, a in zip(NUMBERS, assistants, strict=True)]
+        )
+        integration = integration_for(domain)
+        assert integration is not None
+        return webhook_urls(integration).request_url
+
+
+def ask(example: Flask, url: str, body: str, to: str = NUMBERS[0]) -> list[str]:
+    response = signed_post(example.test_client(), url, inbound_params(Body=body, To=to))
+    return [m.body for m in twiml_messages(response)]
+
+
+def test_a_greeting_is_answered(example: Flask, request_url: str) -> None:
+    for greeting in ["hi", "Hello!", "hey"]:
+        (answer,) = ask(example, request_url, greeting)
+        assert answer.startswith("Hello! This is Acme Care Assistant.")
+    (answer,) = ask(example, request_url, "hello", to=NUMBERS[1])
+    assert "Acme Care Agent Helper" in answer
+
+
+def test_help_is_answered(example: Flask, request_url: str) -> None:
+    assert ask(example, request_url, "HELP") == [HELP_TEXT]
+
+
+def test_anything_else_is_echoed(example: Flask, request_url: str) -> None:
+    assert ask(example, request_url, "Where is my order? 📦") == ["You said: Where is my order? 📦"]
+
+
+def test_a_long_text_comes_back_whole_in_several_messages(example: Flask, request_url: str) -> None:
+    text = " ".join(f"part{i}" for i in range(700))  # about 5,000 characters
+    answers = ask(example, request_url, text)
+    assert len(answers) >= 4 and all(len(a) <= 1600 for a in answers)
+    assert " ".join(answers) == f"You said: {text}"
+
+
+def test_stop_gets_no_bot_reply(example: Flask, request_url: str) -> None:
+    assert ask(example, request_url, "STOP") == []
