@@ -17,6 +17,7 @@ import typing as t
 import requests
 import sqlalchemy as sa
 from flask import current_app
+from flask import Flask
 from twilio.base import values
 from twilio.base.exceptions import TwilioException
 from twilio.base.exceptions import TwilioRestException
@@ -198,15 +199,15 @@ def deliver(message: Message | int) -> Message:
 
     :raises SendError: (a subclass of it) when sending failed; the error is stored.
     """
-    session = get_state().session
     if isinstance(message, int):
-        found = session.get(Message, message)
+        found = get_state().session.get(Message, message)
         if found is None:
             raise LookupError(f"There is no stored message with id {message}.")
-        message = found
-    if not _claim(message):
-        return message
-    return _deliver_claimed(message)
+    else:
+        found = message
+    if not _claim(found):
+        return found
+    return _deliver_claimed(found)
 
 
 def send_pending(limit: int = 100) -> list[Message]:
@@ -279,7 +280,7 @@ def record_status(integration: Integration, params: t.Mapping[str, str]) -> Mess
     session.commit()
     if result.rowcount:
         delivery_status_changed.send(
-            current_app._get_current_object(),
+            _app(),
             message=message,
             previous_status=previous,
             status=status,
@@ -481,7 +482,7 @@ def _deliver_claimed(message: Message) -> Message:
     message.error_message = None
     message.details = {**message.details, "attempts": message.details.get("attempts", 0) + 1}
     state.session.commit()
-    message_sent.send(current_app._get_current_object(), message=message)
+    message_sent.send(_app(), message=message)
     return message
 
 
@@ -508,7 +509,7 @@ def _record_failure(
     message.error_message = error.message
     get_state().session.commit()
     message_failed.send(
-        current_app._get_current_object(), message=message, error=error, will_retry=retry
+        _app(), message=message, error=error, will_retry=retry
     )
 
 
@@ -585,3 +586,8 @@ def _int_or_none(value: t.Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def _app() -> Flask:
+    """The real app object, the sender of every signal (never the proxy)."""
+    return t.cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]

@@ -614,6 +614,7 @@ def test_stand_in_answers_like_twilio(twilio_api: TwilioStandIn) -> None:  # noq
         ("XSMS_TWILIO_TIMEOUT", "10"),
         ("XSMS_SEND_MAX_ATTEMPTS", 0),
         ("XSMS_SEND_MAX_ATTEMPTS", 2.5),
+        ("XSMS_TWILIO_API_BASE_URL", "127.0.0.1:8765"),
     ],
 )
 def test_bad_sending_config_is_refused_at_start_up(tmp_path: t.Any, key: str, value: t.Any) -> None:
