@@ -271,6 +271,12 @@ def _check_config(app: Flask) -> None:
         raise ValueError(
             f"XSMS_SEND_MAX_ATTEMPTS must be a whole number of at least 1, not {attempts!r}."
         )
+    api = app.config["XSMS_TWILIO_API_BASE_URL"]
+    if api is not None and not (isinstance(api, str) and api.startswith(("http://", "https://"))):
+        raise ValueError(
+            "XSMS_TWILIO_API_BASE_URL must be an absolute URL such as 'http://127.0.0.1:8765',"
+            f" or None for Twilio's own API, not {api!r}."
+        )
     _check_webhook_config(app)
 
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import collections.abc as c
 import contextlib
 import logging
-import re
 import typing as t
 
 import requests
 import sqlalchemy as sa
 from flask import current_app
+from flask import Flask
 from twilio.base import values
 from twilio.base.exceptions import TwilioException
 from twilio.base.exceptions import TwilioRestException
@@ -48,15 +48,14 @@ from .numbers import normalize_number
 from .signals import delivery_status_changed
 from .signals import message_failed
 from .signals import message_sent
+from .twiml import MAX_BODY
+from .twiml import MAX_MEDIA
+from .twiml import split_body
+from .twiml import text_length
 from .types import Credentials
 from .types import Domain
 
 logger = logging.getLogger("flask_xsms")
-
-#: Twilio's limit on the characters of one message body.
-MAX_BODY_LENGTH = 1600
-#: Twilio's limit on the media URLs of one message.
-MAX_MEDIA = 10
 
 #: Order of delivery statuses: a status callback only ever moves a message to a higher
 #: rank. ``"pending"`` is the outbox; the rest are Twilio's ``MessageStatus`` values.
@@ -99,8 +98,9 @@ def send(
 
     The message is stored first, then sent through Twilio's REST API (at once, or by
     :func:`send_pending` when :data:`XSMS_SEND_IMMEDIATELY` is off). A body longer than
-    1600 characters is split on word boundaries into several messages; the media go
-    with the first one.
+    1600 characters is split on word boundaries
+    (:func:`flask_xsms.twiml.split_body`) into several messages; the media go with the
+    first one.
 
     :param domain: the IA Domain, or its id.
     :param from_number: a number bound to an application of the domain.
@@ -174,7 +174,7 @@ def send_message(
     :raises SendError: (a subclass of it) when sending failed; the message is stored
         with the error.
     """
-    _check_content(body, media_urls, max_length=MAX_BODY_LENGTH)
+    _check_content(body, media_urls, max_length=MAX_BODY)
     message = _store(
         integration,
         from_number=from_number,
@@ -199,15 +199,15 @@ def deliver(message: Message | int) -> Message:
 
     :raises SendError: (a subclass of it) when sending failed; the error is stored.
     """
-    session = get_state().session
     if isinstance(message, int):
-        found = session.get(Message, message)
+        found = get_state().session.get(Message, message)
         if found is None:
             raise LookupError(f"There is no stored message with id {message}.")
-        message = found
-    if not _claim(message):
-        return message
-    return _deliver_claimed(message)
+    else:
+        found = message
+    if not _claim(found):
+        return found
+    return _deliver_claimed(found)
 
 
 def send_pending(limit: int = 100) -> list[Message]:
@@ -280,33 +280,13 @@ def record_status(integration: Integration, params: t.Mapping[str, str]) -> Mess
     session.commit()
     if result.rowcount:
         delivery_status_changed.send(
-            current_app._get_current_object(),
+            _app(),
             message=message,
             previous_status=previous,
             status=status,
             error_code=error_code,
         )
     return message
-
-
-def split_body(body: str, limit: int = MAX_BODY_LENGTH) -> list[str]:
-    """Split ``body`` into parts of at most ``limit`` characters, on word boundaries.
-
-    Characters are counted as Twilio counts them, in UTF-16 code units (an emoji counts
-    two). A word longer than ``limit`` is cut. Returns ``[]`` for an empty body.
-    """
-    rest = body.strip()
-    parts = []
-    while _text_length(rest) > limit:
-        end = max(_fitting_prefix(rest, limit), 1)
-        # A space right after the part that fits is a boundary too.
-        spaces = [m.start() for m in re.finditer(r"\s", rest[: end + 1])]
-        cut = spaces[-1] if spaces and spaces[-1] > 0 else end
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        parts.append(rest)
-    return parts
 
 
 @contextlib.contextmanager
@@ -347,21 +327,6 @@ def status_callback_url(integration: Integration) -> str:
 # -- internals ----------------------------------------------------------------------
 
 
-def _text_length(text: str) -> int:
-    """Length in UTF-16 code units, as Twilio counts a body."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _fitting_prefix(text: str, limit: int) -> int:
-    """How many characters of ``text`` fit in ``limit`` UTF-16 code units."""
-    units = 0
-    for i, ch in enumerate(text):
-        units += 2 if ord(ch) > 0xFFFF else 1
-        if units > limit:
-            return i
-    return len(text)
-
-
 def _check_content(body: str, media_urls: c.Sequence[str], *, max_length: int | None) -> None:
     if isinstance(media_urls, str):
         raise InvalidMessage("media_urls must be a list of URLs, not one string.")
@@ -374,10 +339,10 @@ def _check_content(body: str, media_urls: c.Sequence[str], *, max_length: int | 
     for url in media_urls:
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise InvalidMessage(f"Media must be absolute http(s) URLs, not {url!r}.")
-    if max_length is not None and _text_length(body) > max_length:
+    if max_length is not None and text_length(body) > max_length:
         raise InvalidMessage(
             f"A message body can have at most {max_length} characters,"
-            f" not {_text_length(body)}."
+            f" not {text_length(body)}."
         )
 
 
@@ -517,7 +482,7 @@ def _deliver_claimed(message: Message) -> Message:
     message.error_message = None
     message.details = {**message.details, "attempts": message.details.get("attempts", 0) + 1}
     state.session.commit()
-    message_sent.send(current_app._get_current_object(), message=message)
+    message_sent.send(_app(), message=message)
     return message
 
 
@@ -544,7 +509,7 @@ def _record_failure(
     message.error_message = error.message
     get_state().session.commit()
     message_failed.send(
-        current_app._get_current_object(), message=message, error=error, will_retry=retry
+        _app(), message=message, error=error, will_retry=retry
     )
 
 
@@ -621,3 +586,8 @@ def _int_or_none(value: t.Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def _app() -> Flask:
+    """The real app object, the sender of every signal (never the proxy)."""
+    return t.cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]

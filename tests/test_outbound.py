@@ -31,7 +31,6 @@ from flask_xsms.outbound import deliver
 from flask_xsms.outbound import send
 from flask_xsms.outbound import send_message
 from flask_xsms.outbound import send_pending
-from flask_xsms.outbound import split_body
 from flask_xsms.outbound import status_callback_url
 
 from .hostapp import create_host_app
@@ -235,23 +234,6 @@ def test_a_failing_part_stops_the_parts_after_it(
         assert " ".join(bodies) == words
     else:
         assert len(twilio_api.requests) == 2
-
-def test_split_body_cuts_a_word_longer_than_the_limit() -> None:
-    assert split_body("a" * 25, limit=10) == ["a" * 10, "a" * 10, "a" * 5]
-    assert split_body("one two three", limit=7) == ["one two", "three"]
-    assert split_body("one two three", limit=8) == ["one two", "three"]
-    assert split_body("   ") == []
-
-
-def test_split_body_counts_emoji_as_twilio_does() -> None:
-    # An emoji is two UTF-16 code units: 900 of them are 1800 "characters".
-    parts = split_body("😀" * 900)
-    assert [len(p) for p in parts] == [800, 100]
-    text = ("héllo 😀 " * 400).strip()
-    parts = split_body(text)
-    assert all(len(p.encode("utf-16-le")) // 2 <= 1600 for p in parts)
-    assert " ".join(parts) == text
-
 
 @pytest.mark.parametrize(
     ("body", "media", "words"),
@@ -632,6 +614,7 @@ def test_stand_in_answers_like_twilio(twilio_api: TwilioStandIn) -> None:  # noq
         ("XSMS_TWILIO_TIMEOUT", "10"),
         ("XSMS_SEND_MAX_ATTEMPTS", 0),
         ("XSMS_SEND_MAX_ATTEMPTS", 2.5),
+        ("XSMS_TWILIO_API_BASE_URL", "127.0.0.1:8765"),
     ],
 )
 def test_bad_sending_config_is_refused_at_start_up(tmp_path: t.Any, key: str, value: t.Any) -> None:

@@ -5,9 +5,11 @@ import typing as t
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from flask_xsms import Pair
 from flask_xsms import signals
+from flask_xsms.errors import OptedOut
 from flask_xsms.extension import get_state
 from flask_xsms.integrations import integration_for
 from flask_xsms.models import Integration
@@ -18,6 +20,7 @@ from flask_xsms.outbound import record_status
 from flask_xsms.outbound import send
 
 from .hostapp import Directory
+from .signing import signed_post
 from .twilio_server import twilio_api  # noqa: F401 (fixture)
 from .twilio_server import TwilioStandIn
 
@@ -246,3 +249,42 @@ def test_concurrent_callbacks_leave_the_latest_status(
     ranks = ["queued", "sending", "sent", "delivered"]
     for change in changes:
         assert ranks.index(change["status"]) > ranks.index(change["previous_status"])
+
+
+def test_end_to_end_through_the_status_callback_url_twilio_was_given(
+    app: Flask,
+    client: FlaskClient,
+    twilio_api: TwilioStandIn,  # noqa: F811
+    sent: tuple[int, str],
+    changes: list[dict[str, t.Any]],
+) -> None:
+    message_id, sid = sent
+    url = twilio_api.messages[0].form["StatusCallback"]
+    for status in ("sent", "delivered", "sent"):
+        assert signed_post(client, url, callback(sid, status)).status_code == 204
+    forged = signed_post(client, url, callback(sid, "failed"), token="not-the-token")
+    assert forged.status_code == 403
+    with app.app_context():
+        assert status_of(message_id) == ("delivered", None)
+    assert [(c["previous_status"], c["status"]) for c in changes] == [
+        ("queued", "sent"),
+        ("sent", "delivered"),
+    ]
+
+
+def test_end_to_end_error_21610_opts_the_customer_out(
+    app: Flask,
+    client: FlaskClient,
+    twilio_api: TwilioStandIn,  # noqa: F811
+    sent: tuple[int, str],
+) -> None:
+    message_id, sid = sent
+    url = twilio_api.messages[0].form["StatusCallback"]
+    response = signed_post(client, url, callback(sid, "failed", ErrorCode="21610"))
+    assert response.status_code == 204
+    with app.app_context():
+        assert status_of(message_id) == ("failed", "21610")
+        assert is_opted_out("acme", CARE_NUMBER, CUSTOMER)
+        with pytest.raises(OptedOut):
+            send(CARE, from_number=CARE_NUMBER, to=CUSTOMER, body="still there?")
+    assert len(twilio_api.messages) == 1
