@@ -2,12 +2,21 @@
 from __future__ import annotations
 
 from . import signals
+from .errors import AuthenticationFailed
 from .errors import BindingError
+from .errors import CredentialsMissing
 from .errors import DomainNotFound
+from .errors import InvalidMessage
+from .errors import InvalidNumber
 from .errors import InvalidWebhookRequest
 from .errors import NumberError
+from .errors import NumberNotBound
+from .errors import OptedOut
 from .errors import PermissionDenied
+from .errors import RateLimited
 from .errors import RowError
+from .errors import SendError
+from .errors import TwilioUnavailable
 from .errors import XSMSError
 from .extension import XSMS
 from .types import Application
@@ -21,20 +30,29 @@ from .types import Reply
 
 __all__ = [
     "Application",
+    "AuthenticationFailed",
     "BINDABLE_CHANNEL_TYPES",
     "BindingError",
     "Credentials",
+    "CredentialsMissing",
     "Domain",
     "DomainNotFound",
     "InboundMessage",
+    "InvalidMessage",
+    "InvalidNumber",
     "InvalidWebhookRequest",
     "Media",
     "NumberError",
+    "NumberNotBound",
+    "OptedOut",
     "Pair",
     "PermissionDenied",
+    "RateLimited",
     "Reply",
     "RowError",
+    "SendError",
+    "signals",
+    "TwilioUnavailable",
     "XSMS",
     "XSMSError",
-    "signals",
 ]

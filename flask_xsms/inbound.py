@@ -41,6 +41,8 @@ from .models import Conversation
 from .models import Integration
 from .models import Message
 from .models import NumberBinding
+from .numbers import find_binding
+from .models import as_utc
 from .models import utcnow
 from .signals import fallback_used
 from .signals import message_received
@@ -161,7 +163,7 @@ def handle_inbound(
         integration.domain_id,
         integration.account_id,
     )
-    binding = _binding(integration_id, message.to)
+    binding = _binding(integration, message.to)
     application_id = binding.application_id if binding else None
     keyword = optouts.keyword_of(message.body, message.opt_out_type)
     row = _new_row(integration, message, binding)
@@ -281,7 +283,7 @@ def _keep_fallback(
     """Store a message the Fallback URL received, or note the error on the stored one."""
     session = get_state().session
     account_id = integration.account_id
-    binding = _binding(integration.id, message.to)
+    binding = _binding(integration, message.to)
     application_id = binding.application_id if binding else None
     known = session.scalar(sa.select(Message).filter_by(sid=message.sid))
     if known is None:
@@ -620,10 +622,10 @@ def _replay(sid: str) -> InboundResult:
         time.sleep(_POLL_SECONDS)
 
 
-def _binding(integration_id: int, number: str) -> NumberBinding | None:
-    return get_state().session.scalar(
-        sa.select(NumberBinding).filter_by(integration_id=integration_id, phone_number=number)
-    )
+def _binding(integration: Integration, number: str) -> NumberBinding | None:
+    """The domain's binding of ``number``, found through the unique (account, number) index."""
+    binding = find_binding(integration.account_id, number)
+    return binding if binding is not None and binding.integration_id == integration.id else None
 
 
 def _new_row(
@@ -662,7 +664,7 @@ def _join_conversation(
         .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
         .limit(1)
     )
-    if conversation is not None and _aware(conversation.last_message_at) + timeout < now:
+    if conversation is not None and as_utc(conversation.last_message_at) + timeout < now:
         conversation.closed_at = now
         conversation = None
     if conversation is None:
@@ -731,11 +733,6 @@ def _int(value: str | None) -> int | None:
         return None
     # Anything larger is not a real count and would not fit the database column.
     return number if number is None or 0 <= number <= 100_000 else None
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    # SQLite gives naive datetimes back; they were stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 def _name(receiver: c.Callable[..., t.Any]) -> str:

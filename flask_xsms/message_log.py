@@ -1,7 +1,6 @@
 """The message log of an IA Domain: its recent inbound and outbound messages."""
 from __future__ import annotations
 
-import datetime as dt
 import typing as t
 
 import sqlalchemy as sa
@@ -17,8 +16,6 @@ from .types import Domain
 if t.TYPE_CHECKING:
     from flask_sqlalchemy.pagination import Pagination
 
-#: ``status`` of an inbound message sent to a number that no binding knows.
-UNROUTED = "unrouted"
 
 
 def number_filter(raw: str | None) -> str:
@@ -67,10 +64,3 @@ def recent_messages(
 def application_names(domain: Domain) -> dict[str, str]:
     """The names of the domain's applications (every channel type), by id."""
     return {a.id: a.name for a in get_state().applications(domain)}
-
-
-def as_utc(moment: dt.datetime) -> dt.datetime:
-    """``moment`` in UTC; a naive value (as SQLite returns them) is taken as UTC."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc)

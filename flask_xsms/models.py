@@ -36,6 +36,13 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """``moment`` in UTC; a naive value (SQLite returns them) was stored in UTC."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc)
+
+
 def new_webhook_id() -> str:
     """An opaque, unguessable id for a domain's webhook URLs (128 random bits)."""
     return secrets.token_hex(16)

@@ -16,6 +16,7 @@ from .extension import get_state
 from .forms import SettingsForm
 from .integrations import integration_for
 from .integrations import webhook_urls
+from .models import as_utc
 from .types import Application
 from .types import Domain
 
@@ -115,5 +116,5 @@ def messages(domain_id: str) -> str:
         number_filter=message_log.number_filter(number),
         application_names=message_log.application_names(domain),
         unrouted=message_log.UNROUTED,
-        as_utc=message_log.as_utc,
+        as_utc=as_utc,
     )

@@ -13,6 +13,9 @@ from flask_xsms.models import metadata
 
 from .hostapp import create_host_app
 from .hostapp import Directory
+from .twilio_server import twilio_api  # noqa: F401 (fixture for every module)
+from .webhooks_support import bound  # noqa: F401 (fixture for every module)
+from .webhooks_support import subscribe  # noqa: F401 (fixture for every module)
 
 DEFAULT_POSTGRESQL_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -99,6 +102,41 @@ def csrf_app(app: Flask, database_url: str, request: pytest.FixtureRequest) -> t
     with protected.app_context():
         get_state(protected).db.session.remove()
         get_state(protected).db.engine.dispose()
+
+
+@pytest.fixture
+def example(database_url: str) -> t.Iterator[Flask]:
+    """The example host, seeded, on the test's database, signing with the test credentials."""
+    from example_app import create_app
+    from example_app import init_database
+    from example_app.models import db
+    from flask_xsms.inbound import wait_for_chatbots
+
+    from .signing import ACCOUNT_SID
+    from .signing import AUTH_TOKEN
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "XSMS_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "XSMS_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            # a cheap hash keeps the tests quick; the app's default is scrypt
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+    with app.app_context():
+        drop_xsms_tables(db.engine)
+        db.drop_all()
+        init_database()
+    yield app
+    assert wait_for_chatbots(timeout=10)
+    with app.app_context():
+        db.session.remove()
+        drop_xsms_tables(db.engine)
+        db.drop_all()
+        db.engine.dispose()
 
 
 @pytest.fixture

@@ -14,30 +14,7 @@ from example_app.models import Account
 from example_app.models import db
 from example_app.models import Domain
 from example_app.models import User
-from flask_xsms.models import metadata as xsms_metadata
 
-
-@pytest.fixture
-def example(database_url: str) -> t.Iterator[Flask]:
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "WTF_CSRF_ENABLED": False,
-            # a cheap hash keeps the tests quick; the app's default is scrypt
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
-    with app.app_context():
-        xsms_metadata.drop_all(db.engine)
-        db.drop_all()
-        init_database()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        xsms_metadata.drop_all(db.engine)
-        db.drop_all()
-        db.engine.dispose()
 
 
 def sign_in(client: FlaskClient, email: str = "demo@example.com", password: str = "demo") -> t.Any:

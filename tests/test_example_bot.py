@@ -2,57 +2,26 @@
 
 from __future__ import annotations
 
-import typing as t
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from example_app import create_app
-from example_app import init_database
 from example_app.bot import HELP_TEXT
 from example_app.host import as_xsms_domain
 from example_app.models import Application
 from example_app.models import db
 from flask_xsms import Pair
-from flask_xsms.inbound import wait_for_chatbots
 from flask_xsms.integrations import integration_for
 from flask_xsms.integrations import webhook_urls
-from flask_xsms.models import metadata as xsms_metadata
 from flask_xsms.numbers import replace_bindings
 
-from .signing import ACCOUNT_SID
-from .signing import AUTH_TOKEN
 from .signing import inbound_params
 from .signing import signed_post
 from .signing import twiml_messages
 
 NUMBERS = ["+14155550100", "+14155550101"]
 
-
-@pytest.fixture
-def example(database_url: str) -> t.Iterator[Flask]:
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "XSMS_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "XSMS_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            # a cheap hash keeps the tests quick; the app's default is scrypt
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
-    with app.app_context():
-        xsms_metadata.drop_all(db.engine)
-        db.drop_all()
-        init_database()
-    yield app
-    assert wait_for_chatbots(timeout=10)
-    with app.app_context():
-        db.session.remove()
-        xsms_metadata.drop_all(db.engine)
-        db.drop_all()
-        db.engine.dispose()
 
 
 @pytest.fixture

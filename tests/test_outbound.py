@@ -36,7 +36,6 @@ from flask_xsms.outbound import status_callback_url
 from .hostapp import create_host_app
 from .hostapp import Directory
 from .twilio_server import message_json
-from .twilio_server import twilio_api  # noqa: F401 (fixture)
 from .twilio_server import TwilioStandIn
 
 CARE, HELPDESK = "1", "4"
@@ -49,7 +48,7 @@ BASE = "https://sms.example.com"
 
 @pytest.fixture
 def outbound_app(
-    app: Flask, directory: Directory, twilio_api: TwilioStandIn  # noqa: F811
+    app: Flask, directory: Directory, twilio_api: TwilioStandIn
 ) -> Flask:
     """The test app, bound numbers in two accounts, talking to the stand-in."""
     app.config["XSMS_TWILIO_API_BASE_URL"] = twilio_api.url
@@ -110,7 +109,7 @@ def all_messages() -> list[Message]:
 
 
 def test_send_stores_then_sends_with_the_status_callback(
-    outbound_app: Flask, twilio_api: TwilioStandIn, recorded: dict[str, t.Any]  # noqa: F811
+    outbound_app: Flask, twilio_api: TwilioStandIn, recorded: dict[str, t.Any]
 ) -> None:
     with outbound_app.app_context():
         [message] = send(
@@ -156,7 +155,7 @@ def test_send_stores_then_sends_with_the_status_callback(
 
 
 def test_message_is_stored_before_twilio_is_called(
-    outbound_app: Flask, twilio_api: TwilioStandIn  # noqa: F811
+    outbound_app: Flask, twilio_api: TwilioStandIn
 ) -> None:
     seen_in_db: list[str] = []
 
@@ -173,7 +172,7 @@ def test_message_is_stored_before_twilio_is_called(
 
 
 def test_send_message_is_the_low_level_call_for_one_message(
-    outbound_app: Flask, directory: Directory, twilio_api: TwilioStandIn  # noqa: F811
+    outbound_app: Flask, directory: Directory, twilio_api: TwilioStandIn
 ) -> None:
     with outbound_app.app_context():
         integration = integration_for(directory.domains[CARE])
@@ -189,7 +188,7 @@ def test_send_message_is_the_low_level_call_for_one_message(
 
 
 def test_long_bodies_are_split_on_word_boundaries(
-    outbound_app: Flask, twilio_api: TwilioStandIn  # noqa: F811
+    outbound_app: Flask, twilio_api: TwilioStandIn
 ) -> None:
     words = " ".join(f"word{i}" for i in range(700))  # about 5500 characters
     with outbound_app.app_context():
@@ -213,7 +212,7 @@ def test_long_bodies_are_split_on_word_boundaries(
 )
 def test_a_failing_part_stops_the_parts_after_it(
     outbound_app: Flask,
-    twilio_api: TwilioStandIn,  # noqa: F811
+    twilio_api: TwilioStandIn,
     code: int,
     status: int,
     rest: str,
@@ -247,7 +246,7 @@ def test_a_failing_part_stops_the_parts_after_it(
 )
 def test_bad_content_is_refused_before_anything_is_stored(
     outbound_app: Flask,
-    twilio_api: TwilioStandIn,  # noqa: F811
+    twilio_api: TwilioStandIn,
     body: str,
     media: t.Any,
     words: str,
@@ -260,7 +259,7 @@ def test_bad_content_is_refused_before_anything_is_stored(
 
 
 def test_send_message_refuses_a_body_over_1600_characters(
-    outbound_app: Flask, directory: Directory, twilio_api: TwilioStandIn  # noqa: F811
+    outbound_app: Flask, directory: Directory, twilio_api: TwilioStandIn
 ) -> None:
     with outbound_app.app_context():
         integration = integration_for(directory.domains[CARE])
@@ -270,7 +269,7 @@ def test_send_message_refuses_a_body_over_1600_characters(
 
 
 def test_sending_number_must_be_bound_in_the_domain(
-    outbound_app: Flask, twilio_api: TwilioStandIn  # noqa: F811
+    outbound_app: Flask, twilio_api: TwilioStandIn
 ) -> None:
     with outbound_app.app_context():
         with pytest.raises(NumberNotBound, match=r"\+14155550199 is not bound .* Customer Care"):
@@ -282,7 +281,7 @@ def test_sending_number_must_be_bound_in_the_domain(
 
 
 def test_each_account_sends_with_its_own_credentials(
-    outbound_app: Flask, twilio_api: TwilioStandIn  # noqa: F811
+    outbound_app: Flask, twilio_api: TwilioStandIn
 ) -> None:
     globex_sid = "AC" + "2" * 32
     accounts = {
@@ -303,7 +302,7 @@ def test_each_account_sends_with_its_own_credentials(
 
 
 def test_missing_credentials_fail_clearly_and_are_stored(
-    outbound_app: Flask, twilio_api: TwilioStandIn, recorded: dict[str, t.Any]  # noqa: F811
+    outbound_app: Flask, twilio_api: TwilioStandIn, recorded: dict[str, t.Any]
 ) -> None:
     get_state(outbound_app).xsms.credentials_loader(lambda account_id: None)
     with outbound_app.app_context():
@@ -332,7 +331,7 @@ def test_missing_credentials_fail_clearly_and_are_stored(
 )
 def test_twilio_errors_become_typed_exceptions_and_are_stored(
     outbound_app: Flask,
-    twilio_api: TwilioStandIn,  # noqa: F811
+    twilio_api: TwilioStandIn,
     recorded: dict[str, t.Any],
     status: int,
     code: int,
@@ -359,7 +358,7 @@ def test_twilio_errors_become_typed_exceptions_and_are_stored(
 
 
 def test_service_exception_body_is_handled_too(
-    outbound_app: Flask, twilio_api: TwilioStandIn  # noqa: F811
+    outbound_app: Flask, twilio_api: TwilioStandIn
 ) -> None:
     # RFC-9457 bodies raise TwilioServiceException, a sibling of TwilioRestException.
     twilio_api.answer(
@@ -377,7 +376,7 @@ def test_service_exception_body_is_handled_too(
 
 
 def test_error_21610_marks_the_customer_opted_out(
-    outbound_app: Flask, twilio_api: TwilioStandIn  # noqa: F811
+    outbound_app: Flask, twilio_api: TwilioStandIn
 ) -> None:
     twilio_api.fail(21610, 400, "Attempt to send to unsubscribed recipient")
     with outbound_app.app_context():
@@ -393,7 +392,7 @@ def test_error_21610_marks_the_customer_opted_out(
 
 
 def test_opted_out_customer_is_refused_without_any_request(
-    outbound_app: Flask, twilio_api: TwilioStandIn, recorded: dict[str, t.Any]  # noqa: F811
+    outbound_app: Flask, twilio_api: TwilioStandIn, recorded: dict[str, t.Any]
 ) -> None:
     with outbound_app.app_context():
         set_opted_out("acme", CARE_NUMBER, CUSTOMER, True, "STOP")
@@ -411,7 +410,7 @@ def test_opted_out_customer_is_refused_without_any_request(
 
 
 def test_an_unreadable_answer_fails_the_message_instead_of_keeping_it_claimed(
-    outbound_app: Flask, twilio_api: TwilioStandIn, caplog: pytest.LogCaptureFixture  # noqa: F811
+    outbound_app: Flask, twilio_api: TwilioStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:
     twilio_api.answer(201, "<html>Bad gateway</html>")
     with outbound_app.app_context():
@@ -439,7 +438,7 @@ def test_network_down_keeps_the_message_pending(
 
 
 def test_no_answer_in_time_is_not_sent_again(
-    outbound_app: Flask, twilio_api: TwilioStandIn  # noqa: F811
+    outbound_app: Flask, twilio_api: TwilioStandIn
 ) -> None:
     outbound_app.config["XSMS_TWILIO_TIMEOUT"] = 0.3
     twilio_api.answer(201, None, delay=1.0)
@@ -452,7 +451,7 @@ def test_no_answer_in_time_is_not_sent_again(
 
 
 def test_send_pending_retries_and_gives_up_after_max_attempts(
-    outbound_app: Flask, twilio_api: TwilioStandIn  # noqa: F811
+    outbound_app: Flask, twilio_api: TwilioStandIn
 ) -> None:
     outbound_app.config["XSMS_SEND_MAX_ATTEMPTS"] = 3
     for _ in range(3):
@@ -471,7 +470,7 @@ def test_send_pending_retries_and_gives_up_after_max_attempts(
 
 
 def test_send_pending_drains_the_outbox_when_not_sending_at_once(
-    outbound_app: Flask, twilio_api: TwilioStandIn, recorded: dict[str, t.Any]  # noqa: F811
+    outbound_app: Flask, twilio_api: TwilioStandIn, recorded: dict[str, t.Any]
 ) -> None:
     outbound_app.config["XSMS_SEND_IMMEDIATELY"] = False
     with outbound_app.app_context():
@@ -490,7 +489,7 @@ def test_send_pending_drains_the_outbox_when_not_sending_at_once(
 
 
 def test_deliver_by_id_sends_once(
-    outbound_app: Flask, twilio_api: TwilioStandIn  # noqa: F811
+    outbound_app: Flask, twilio_api: TwilioStandIn
 ) -> None:
     outbound_app.config["XSMS_SEND_IMMEDIATELY"] = False
     with outbound_app.app_context():
@@ -505,7 +504,7 @@ def test_deliver_by_id_sends_once(
 def test_status_callback_url_inside_and_outside_a_request(
     outbound_app: Flask,
     directory: Directory,
-    twilio_api: TwilioStandIn,  # noqa: F811
+    twilio_api: TwilioStandIn,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     def hello() -> t.Any:
@@ -552,7 +551,7 @@ def test_status_callback_url_inside_and_outside_a_request(
 
 
 def test_two_workers_racing_on_one_pending_row_send_it_once(
-    outbound_app: Flask, twilio_api: TwilioStandIn  # noqa: F811
+    outbound_app: Flask, twilio_api: TwilioStandIn
 ) -> None:
     outbound_app.config["XSMS_SEND_IMMEDIATELY"] = False
     with outbound_app.app_context():
@@ -585,7 +584,7 @@ def test_two_workers_racing_on_one_pending_row_send_it_once(
     assert "queued" in results
 
 
-def test_stand_in_answers_like_twilio(twilio_api: TwilioStandIn) -> None:  # noqa: F811
+def test_stand_in_answers_like_twilio(twilio_api: TwilioStandIn) -> None:
     from twilio.base.exceptions import TwilioRestException
     from twilio.http.http_client import TwilioHttpClient
     from twilio.rest import Client

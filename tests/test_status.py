@@ -21,7 +21,6 @@ from flask_xsms.outbound import send
 
 from .hostapp import Directory
 from .signing import signed_post
-from .twilio_server import twilio_api  # noqa: F401 (fixture)
 from .twilio_server import TwilioStandIn
 
 CARE, SALES = "1", "2"
@@ -32,7 +31,7 @@ CUSTOMER = "+14155550123"
 
 @pytest.fixture
 def sent(
-    app: Flask, directory: Directory, twilio_api: TwilioStandIn  # noqa: F811
+    app: Flask, directory: Directory, twilio_api: TwilioStandIn
 ) -> tuple[int, str]:
     """An outbound message Twilio accepted: (its id, its sid)."""
     app.config["XSMS_TWILIO_API_BASE_URL"] = twilio_api.url
@@ -254,7 +253,7 @@ def test_concurrent_callbacks_leave_the_latest_status(
 def test_end_to_end_through_the_status_callback_url_twilio_was_given(
     app: Flask,
     client: FlaskClient,
-    twilio_api: TwilioStandIn,  # noqa: F811
+    twilio_api: TwilioStandIn,
     sent: tuple[int, str],
     changes: list[dict[str, t.Any]],
 ) -> None:
@@ -275,7 +274,7 @@ def test_end_to_end_through_the_status_callback_url_twilio_was_given(
 def test_end_to_end_error_21610_opts_the_customer_out(
     app: Flask,
     client: FlaskClient,
-    twilio_api: TwilioStandIn,  # noqa: F811
+    twilio_api: TwilioStandIn,
     sent: tuple[int, str],
 ) -> None:
     message_id, sid = sent

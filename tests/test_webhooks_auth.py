@@ -23,9 +23,7 @@ from .signing import inbound_params
 from .signing import sign
 from .signing import signed_post
 from .signing import twiml_messages
-from .webhooks_support import bound  # noqa: F401
 from .webhooks_support import Bound
-from .webhooks_support import subscribe  # noqa: F401
 from .webhooks_support import Subscribe
 
 

@@ -24,11 +24,9 @@ from .signing import new_sid
 from .signing import Sent
 from .signing import signed_post
 from .signing import twiml_messages
-from .webhooks_support import bound  # noqa: F401 (fixture)
 from .webhooks_support import Bound
 from .webhooks_support import CARE_APP
 from .webhooks_support import CARE_NUMBER
-from .webhooks_support import subscribe  # noqa: F401 (fixture)
 from .webhooks_support import Subscribe
 from .webhooks_support import UNKNOWN_NUMBER
 

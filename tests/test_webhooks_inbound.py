@@ -27,16 +27,13 @@ from .signing import inbound_params
 from .signing import Sent
 from .signing import signed_post
 from .signing import twiml_messages
-from .twilio_server import twilio_api  # noqa: F401 (fixture)
 from .twilio_server import TwilioStandIn
 from .webhooks_support import AGENT_APP
 from .webhooks_support import AGENT_NUMBER
-from .webhooks_support import bound  # noqa: F401 (fixture)
 from .webhooks_support import Bound
 from .webhooks_support import CARE_APP
 from .webhooks_support import CARE_NUMBER
 from .webhooks_support import SALES_NUMBER
-from .webhooks_support import subscribe  # noqa: F401 (fixture)
 from .webhooks_support import Subscribe
 from .webhooks_support import UNKNOWN_NUMBER
 
@@ -279,7 +276,7 @@ def test_a_slow_chatbot_is_answered_late_through_the_rest_api(
     client: FlaskClient,
     bound: Bound,
     subscribe: Subscribe,
-    twilio_api: TwilioStandIn,  # noqa: F811
+    twilio_api: TwilioStandIn,
 ) -> None:
     app.config["XSMS_REPLY_TIMEOUT"] = 0.3
     app.config["XSMS_TWILIO_API_BASE_URL"] = twilio_api.url
