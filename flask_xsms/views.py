@@ -15,6 +15,7 @@ from .errors import BindingError
 from .extension import get_state
 from .forms import SettingsForm
 from .integrations import integration_for
+from .inbound import UNROUTED
 from .integrations import webhook_urls
 from .models import as_utc
 from .types import Application
@@ -115,6 +116,6 @@ def messages(domain_id: str) -> str:
         number=number,
         number_filter=message_log.number_filter(number),
         application_names=message_log.application_names(domain),
-        unrouted=message_log.UNROUTED,
+        unrouted=UNROUTED,
         as_utc=as_utc,
     )
