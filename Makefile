@@ -6,7 +6,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test docs clean
+.PHONY: run test docs bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,15 @@ run: $(VENV)/.installed-example
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+$(VENV)/.installed-bench: pyproject.toml | $(PY)
+	$(PIP_INSTALL) -e '.[bench]'
+	touch $@
+
+# On demand, not part of `make test`: needs wrk and a PostgreSQL server.
+bench: $(VENV)/.installed-bench
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) benchmarks/run.py $(BENCH_ARGS)
 
 docs: $(VENV)/.installed-test
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
