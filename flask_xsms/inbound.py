@@ -154,10 +154,6 @@ def handle_inbound(
         URL from it when ``XSMS_PUBLIC_BASE_URL`` is not set.
     """
     session = get_state().session
-    known = _stored(message.sid)
-    if known is not None:
-        return _replay(message.sid)
-
     integration_id, domain_id, account_id = (
         integration.id,
         integration.domain_id,
@@ -173,13 +169,22 @@ def handle_inbound(
     else:
         row.status = PROCESSING
     session.add(row)
+    conversation_id: int | None = None
+    opted_out = False
+    # One transaction stores the message and files it in its conversation; it commits
+    # before any chatbot code runs. The unique sid decides between simultaneous copies.
     try:
+        session.flush()
+        message_id = row.id
+        if application_id is not None:
+            opted_out = optouts.is_opted_out(account_id, message.to, message.from_)
+            conversation_id = _join_conversation(integration_id, application_id, message, row)
         session.commit()
     except IntegrityError:  # another copy of the same MessageSid was stored first
         session.rollback()
         return _replay(message.sid)
-    message_id = row.id
     _record_keyword(account_id, message, keyword)
+    opted_out = keyword != "start" and (opted_out or keyword == "stop")
 
     if application_id is None:
         logger.warning(
@@ -197,15 +202,6 @@ def handle_inbound(
         )
         return InboundResult(empty_response(), message_id, UNROUTED)
 
-    conversation_id: int | None = None
-    opted_out = keyword == "stop"
-    try:
-        opted_out = optouts.is_opted_out(account_id, message.to, message.from_)
-        conversation_id = _join_conversation(integration_id, application_id, message, row)
-        session.commit()  # also ends the transaction: the chatbot's thread may need to write
-    except SQLAlchemyError:  # the message is kept; it just has no conversation
-        logger.exception("Could not file message %s in a conversation.", message.sid)
-        _rollback()
     job = _Job(
         app=_app(),
         integration_id=integration_id,
@@ -408,15 +404,16 @@ def _run_chatbot(job: _Job) -> InboundResult:
 
 def _chatbot_thread(job: _Job) -> None:
     try:
-        with _context(job):
+        with job.app.app_context():
             replies, errors = _call_receivers(job)
             with job.lock:
                 job.replies, job.errors = replies, errors
                 late = job.late
                 job.done.set()
-            if late:
-                # Let the request thread record "late" first, then send through REST.
-                job.late_recorded.wait(30)
+        if late:
+            # Let the request thread record "late" first, then send through REST.
+            job.late_recorded.wait(30)
+            with _request_like_context(job):
                 _deliver_late(job)
     except Exception:  # a background thread has no one else to tell
         logger.exception("Handling message %s failed in the background.", job.message.sid)
@@ -426,9 +423,9 @@ def _chatbot_thread(job: _Job) -> None:
             _workers.discard(threading.current_thread())
 
 
-def _context(job: _Job) -> t.ContextManager[t.Any]:
-    """The chatbot thread's context: like the webhook request's, so that URLs built in
-    it (the status callback of late replies) are the same."""
+def _request_like_context(job: _Job) -> t.ContextManager[t.Any]:
+    """A context like the webhook request's, so that URLs built for late replies (their
+    status callback) are the same as the request would have built."""
     if job.url_root is None:
         return job.app.app_context()
     builder = EnvironBuilder(base_url=job.url_root)
@@ -478,15 +475,17 @@ def _answer(job: _Job) -> InboundResult:
     session = get_state().session
     stored: list[int | None] = [None] * len(messages)
     try:
-        row = session.get(Message, job.message_id)
-        assert row is not None
-        row.status = status
-        row.error_message = "\n".join(job.errors) or None
-        row.response_twiml = twiml
+        session.execute(
+            sa.update(Message)
+            .where(Message.id == job.message_id)
+            .values(status=status, error_message="\n".join(job.errors) or None, response_twiml=twiml)
+        )
         rows = [_reply_row(job, m) for m in messages]
         session.add_all(rows)
+        session.flush()
+        ids = [r.id for r in rows]
         session.commit()
-        stored = [r.id for r in rows]
+        stored = list(ids)
     except SQLAlchemyError:
         logger.exception(
             "Could not store the answer to message %s; answered anyway.", job.message.sid

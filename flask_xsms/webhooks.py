@@ -38,20 +38,19 @@ def create_webhooks_blueprint() -> Blueprint:
 
 
 def inbound(webhook_id: str) -> Response:
-    """The Request URL: a customer's message, answered with the chatbot's replies."""
+    """The Request URL: a customer's message, answered with the chatbot's replies.
+
+    When the message can't be stored (the database is down) it answers 503, so that
+    Twilio calls the Fallback URL, which answers the customer politely and stores the
+    message if it can.
+    """
     try:
         integration = twilio_auth.authenticate(webhook_id)
-    except SQLAlchemyError:
-        return _database_down()
-    message = inbound_service.parse_inbound(request.form)
-    try:
+        message = inbound_service.parse_inbound(request.form)
         result = inbound_service.handle_inbound(integration, message, url_root=request.url_root)
     except SQLAlchemyError:
-        logger.exception(
-            "Could not store message %s; answered with XSMS_FALLBACK_MESSAGE.", message.sid
-        )
-        _rollback()
-        return _twiml(inbound_service.fallback_twiml())
+        _database_down()
+        return Response(b"", status=503, mimetype="text/plain")
     return _twiml(result.twiml)
 
 
@@ -94,15 +93,11 @@ def status(webhook_id: str) -> Response:
     return Response(status=204)
 
 
-def _database_down() -> Response:
-    """Answer politely when the database is unavailable, if the request is Twilio's."""
+def _database_down() -> None:
+    """Log a database outage, once the request is known to be Twilio's (else 403)."""
     _rollback()
     twilio_auth.authenticate_without_database()
-    logger.exception(
-        "The database is unavailable; webhook %s answers with XSMS_FALLBACK_MESSAGE.",
-        request.path,
-    )
-    return _twiml(inbound_service.fallback_twiml())
+    logger.exception("The database is unavailable while webhook %s is called.", request.path)
 
 
 def _twiml(twiml: str) -> Response:
