@@ -57,6 +57,11 @@ DEFAULTS: dict[str, t.Any] = {
     ),
     # Messages per page on a domain's messages page.
     "MESSAGES_PER_PAGE": 50,
+    # Split replies and sent messages so that each fits one SMS segment (160 GSM-7
+    # characters, 70 in UCS-2) instead of only under Twilio's 1600-character limit.
+    "SPLIT_AT_SEGMENTS": False,
+    # Log a "replies_too_long" warning when a chatbot's answer needs more segments.
+    "MAX_REPLY_SEGMENTS": 10,
 }
 
 

@@ -44,6 +44,7 @@ from .models import NumberBinding
 from .numbers import find_binding
 from .models import as_utc
 from .models import utcnow
+from .segments import count_segments
 from .signals import fallback_used
 from .signals import message_received
 from .signals import reply_sent
@@ -464,7 +465,19 @@ def _final_messages(job: _Job) -> list[Reply]:
         replies = as_replies(current_app.config["XSMS_APOLOGY_MESSAGE"])
     elif job.keyword == "help" and not replies:
         replies = as_replies(current_app.config["XSMS_HELP_MESSAGE"])
-    return plan_messages(replies)
+    messages = plan_messages(replies, one_segment=current_app.config["XSMS_SPLIT_AT_SEGMENTS"])
+    segments = sum(count_segments(m.body).segments for m in messages if m.body)
+    if segments > current_app.config["XSMS_MAX_REPLY_SEGMENTS"]:
+        logger.warning(
+            "replies_too_long: the answer of application %r to message %s takes %d SMS"
+            " segments (XSMS_MAX_REPLY_SEGMENTS is %d).",
+            job.application_id,
+            job.message.sid,
+            segments,
+            current_app.config["XSMS_MAX_REPLY_SEGMENTS"],
+            extra={"xsms_event": "replies_too_long", "segments": segments},
+        )
+    return messages
 
 
 def _answer(job: _Job) -> InboundResult:
@@ -578,6 +591,7 @@ def _reply_row(job: _Job, message: Reply) -> Message:
         to_number=job.message.from_,
         body=message.body,
         media=[{"url": url} for url in message.media_urls],
+        num_segments=count_segments(message.body).segments if message.body else None,
         status=REPLIED,
         in_reply_to_id=job.message_id,
         details={},
@@ -640,7 +654,11 @@ def _new_row(
         to_number=message.to,
         body=message.body,
         media=[{"url": m.url, "content_type": m.content_type or ""} for m in message.media],
-        num_segments=message.num_segments,
+        num_segments=(
+            message.num_segments
+            if message.num_segments is not None
+            else count_segments(message.body).segments if message.body else None
+        ),
         details=dict(message.params),
     )
 

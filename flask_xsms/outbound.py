@@ -50,6 +50,7 @@ from .signals import message_failed
 from .signals import message_sent
 from .twiml import MAX_BODY
 from .twiml import MAX_MEDIA
+from .segments import count_segments
 from .twiml import split_body
 from .twiml import text_length
 from .types import Credentials
@@ -129,7 +130,7 @@ def send(
     _check_content(body, media_urls, max_length=None)
     integration = integration_for(domain)
     assert integration is not None
-    parts = split_body(body) or [""]
+    parts = split_body(body, one_segment=current_app.config["XSMS_SPLIT_AT_SEGMENTS"]) or [""]
     messages = [
         _store(
             integration,
@@ -369,6 +370,7 @@ def _store(
         to_number=to,
         body=body or "",
         media=[{"url": url} for url in media_urls],
+        num_segments=count_segments(body).segments if body else None,
         status="pending",
         details={"status_callback": callback, "attempts": 0},
     )

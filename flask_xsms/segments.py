@@ -35,11 +35,24 @@ def is_gsm7(text: str) -> bool:
 
 def count_segments(text: str) -> SegmentCount:
     """Count the segments of ``text`` (an empty text takes one)."""
-    if is_gsm7(text):
-        units = sum(2 if ch in GSM7_EXTENSION else 1 for ch in text)
+    gsm7 = is_gsm7(text)
+    units = sum(char_units(ch, gsm7) for ch in text)
+    if gsm7:
         single, part, encoding = GSM7_SINGLE, GSM7_PART, "GSM-7"
     else:
-        units = len(text.encode("utf-16-le")) // 2
         single, part, encoding = UCS2_SINGLE, UCS2_PART, "UCS-2"
     segments = 1 if units <= single else -(-units // part)
     return SegmentCount(encoding, units, segments)
+
+
+def char_units(char: str, gsm7: bool) -> int:
+    """What ``char`` costs in a text of that encoding: GSM-7 septets or UTF-16 units."""
+    if gsm7:
+        return 2 if char in GSM7_EXTENSION else 1
+    return 2 if ord(char) > 0xFFFF else 1
+
+
+def single_segment_limit(text: str) -> tuple[int, bool]:
+    """How many units one segment of ``text`` holds, and whether it is GSM-7."""
+    gsm7 = is_gsm7(text)
+    return (GSM7_SINGLE if gsm7 else UCS2_SINGLE), gsm7

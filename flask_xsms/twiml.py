@@ -13,6 +13,8 @@ import typing as t
 
 from twilio.twiml.messaging_response import MessagingResponse
 
+from .segments import char_units
+from .segments import single_segment_limit
 from .types import Reply
 
 #: Longest body of one message, in characters (Twilio's limit).
@@ -65,14 +67,20 @@ def text_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def split_body(text: str, limit: int = MAX_BODY) -> list[str]:
+def split_body(text: str, limit: int = MAX_BODY, *, one_segment: bool = False) -> list[str]:
     """Split ``text`` into pieces of at most ``limit`` characters, on word boundaries.
 
-    The whitespace where a split happens is dropped; a word longer than ``limit`` is cut.
+    With ``one_segment``, each piece also fits one SMS segment (160 GSM-7 characters, or
+    70 UTF-16 units when the text needs UCS-2), so no piece relies on carriers joining
+    segments. The whitespace where a split happens is dropped; a word longer than the
+    limit is cut.
     """
+    gsm7 = False
+    if one_segment:
+        limit, gsm7 = single_segment_limit(text)
     pieces: list[str] = []
-    while text_length(text) > limit:
-        end = max(_prefix_end(text, limit), 1)
+    while _units(text, gsm7) > limit:
+        end = max(_prefix_end(text, limit, gsm7), 1)
         if _SPACE.match(text, end):
             cut = end
         else:
@@ -89,15 +97,17 @@ def split_body(text: str, limit: int = MAX_BODY) -> list[str]:
     return pieces
 
 
-def plan_messages(replies: c.Iterable[Reply]) -> list[Reply]:
-    """The messages that ``replies`` become: each body under the limit, at most
-    :data:`MAX_MEDIA` media each, text unsafe for XML removed.
+def plan_messages(replies: c.Iterable[Reply], *, one_segment: bool = False) -> list[Reply]:
+    """The messages that ``replies`` become: each body under the limit (with
+    ``one_segment``, within one SMS segment), at most :data:`MAX_MEDIA` media each, text
+    unsafe for XML removed.
 
     The first pieces of a long reply carry its media, ten by ten.
     """
     messages: list[Reply] = []
     for reply in replies:
-        bodies = split_body(xml_safe(reply.body)) if reply.body.strip() else []
+        body = xml_safe(reply.body)
+        bodies = split_body(body, one_segment=one_segment) if body.strip() else []
         urls = [xml_safe(u) for u in reply.media_urls if u]
         media = [tuple(urls[i : i + MAX_MEDIA]) for i in range(0, len(urls), MAX_MEDIA)]
         for i in range(max(len(bodies), len(media))):
@@ -142,11 +152,15 @@ def xml_safe(text: str) -> str:
     return _NOT_XML.sub("", text)
 
 
-def _prefix_end(text: str, limit: int) -> int:
+def _units(text: str, gsm7: bool) -> int:
+    return sum(char_units(ch, gsm7) for ch in text) if gsm7 else text_length(text)
+
+
+def _prefix_end(text: str, limit: int, gsm7: bool = False) -> int:
     """The largest index such that ``text[:index]`` is at most ``limit`` long."""
     units = 0
     for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
+        units += char_units(char, gsm7)
         if units > limit:
             return index
     return len(text)
