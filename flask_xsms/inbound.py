@@ -163,27 +163,30 @@ def handle_inbound(
     binding = _binding(integration, message.to)
     application_id = binding.application_id if binding else None
     keyword = optouts.keyword_of(message.body, message.opt_out_type)
-    row = _new_row(integration, message, binding)
-    if application_id is None:
-        row.status = UNROUTED
-        row.response_twiml = empty_response()
-    else:
-        row.status = PROCESSING
-    session.add(row)
     conversation_id: int | None = None
     opted_out = False
     # One transaction stores the message and files it in its conversation; it commits
-    # before any chatbot code runs. The unique sid decides between simultaneous copies.
-    try:
-        session.flush()
-        message_id = row.id
-        if application_id is not None:
-            opted_out = optouts.is_opted_out(account_id, message.to, message.from_)
-            conversation_id = _join_conversation(integration_id, application_id, message, row)
-        session.commit()
-    except IntegrityError:  # another copy of the same MessageSid was stored first
-        session.rollback()
-        return _replay(message.sid)
+    # before any chatbot code runs. The unique sid decides between simultaneous copies;
+    # the unique open conversation between two messages of one customer at once, and
+    # the loser files its message again.
+    for attempt in (1, 2):
+        row = _new_row(integration, message, binding)
+        row.status = PROCESSING if application_id is not None else UNROUTED
+        if application_id is None:
+            row.response_twiml = empty_response()
+        session.add(row)
+        try:
+            session.flush()
+            message_id = row.id
+            if application_id is not None:
+                opted_out = optouts.is_opted_out(account_id, message.to, message.from_)
+                conversation_id = _join_conversation(integration_id, application_id, message, row)
+            session.commit()
+            break
+        except IntegrityError:
+            session.rollback()
+            if attempt == 2 or _stored(message.sid) is not None:
+                return _replay(message.sid)  # another copy of the same MessageSid won
     _record_keyword(account_id, message, keyword)
     opted_out = keyword != "start" and (opted_out or keyword == "stop")
 

@@ -112,7 +112,16 @@ class Conversation(Base):
 
     __tablename__ = "xsms_conversation"
     __table_args__ = (
-        sa.Index("ix_xsms_conversation_open", "integration_id", "application_id", "customer_number"),
+        # At most one open conversation per customer of an application.
+        sa.Index(
+            "ix_xsms_conversation_open",
+            "integration_id",
+            "application_id",
+            "customer_number",
+            unique=True,
+            sqlite_where=sa.text("closed_at IS NULL"),
+            postgresql_where=sa.text("closed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

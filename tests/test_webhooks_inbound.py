@@ -271,6 +271,31 @@ def test_concurrent_copies_reach_the_chatbot_once(
     assert row.status == "handled" and len(bound.replies_to(row)) == 1
 
 
+def test_messages_of_one_customer_at_the_same_moment_share_one_conversation(
+    app: Flask, bound: Bound, subscribe: Subscribe
+) -> None:
+    subscribe(echo)
+    copies = 4
+    barrier = threading.Barrier(copies)
+    answers: list[t.Any] = [None] * copies
+    sent = [inbound_params(Body=f"part {i}") for i in range(copies)]  # distinct sids
+
+    def deliver(i: int) -> None:
+        client = app.test_client()
+        barrier.wait()
+        answers[i] = signed_post(client, bound.urls.request_url, sent[i])
+
+    threads = [threading.Thread(target=deliver, args=(i,)) for i in range(copies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert [twiml_messages(a) for a in answers] == [[Sent(f"echo: part {i}")] for i in range(copies)]
+    (conversation,) = bound.conversations()
+    rows = [bound.inbound(p["MessageSid"]) for p in sent]
+    assert {r.conversation_id for r in rows} == {conversation.id}
+
+
 def test_a_slow_chatbot_is_answered_late_through_the_rest_api(
     app: Flask,
     client: FlaskClient,

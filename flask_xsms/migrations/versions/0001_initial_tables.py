@@ -53,7 +53,13 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_xsms_conversation'))
     )
     with op.batch_alter_table('xsms_conversation', schema=None) as batch_op:
-        batch_op.create_index('ix_xsms_conversation_open', ['integration_id', 'application_id', 'customer_number'], unique=False)
+        batch_op.create_index(
+            'ix_xsms_conversation_open',
+            ['integration_id', 'application_id', 'customer_number'],
+            unique=True,
+            sqlite_where=sa.text('closed_at IS NULL'),
+            postgresql_where=sa.text('closed_at IS NULL'),
+        )
 
     op.create_table('xsms_number_binding',
     sa.Column('id', sa.Integer(), nullable=False),
