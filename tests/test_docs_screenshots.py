@@ -13,10 +13,11 @@ import pytest
 
 from flask_xsms.numbers import PLUS_SIGN_REQUIRED
 
+from .browser import ExampleServer
 from .browser import FIXTURES
 
 pytestmark = pytest.mark.browser
-example_server, browser, signed_in, context = FIXTURES
+_, browser, signed_in, context = FIXTURES
 
 if t.TYPE_CHECKING:
     from playwright.sync_api import Locator
@@ -28,6 +29,45 @@ VIEWPORT = {"width": 1100, "height": 800}
 MAX_BYTES = 150_000
 CARE = "Integrations of Customer Care (Acme, production)"
 SALES = "Integrations of Sales (Acme, production)"
+#: What the pictures show as the app's public address and Customer Care's webhook id, so
+#: that they look like a deployment and don't change from one run to the next.
+PUBLIC_BASE_URL = "https://sms.example.com"
+CARE_WEBHOOK_ID = "5f0c3e9a2b7d4c18a6e1f04d9b3c2a71"
+
+
+@pytest.fixture(scope="module", name="example_server")
+def example_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[ExampleServer]:
+    """The seeded example app, as the browser tests serve it, with a public base URL."""
+    from example_app import create_app
+    from example_app import init_database
+    from example_app.host import as_xsms_domain
+    from example_app.models import db
+    from example_app.models import Domain
+    from example_app.models import Environment
+
+    from flask_xsms.integrations import integration_for
+
+    database = tmp_path_factory.mktemp("docs") / "example.sqlite"
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "XSMS_PUBLIC_BASE_URL": PUBLIC_BASE_URL}
+    )
+    with app.app_context():
+        init_database()
+        care = db.session.scalar(
+            db.select(Domain)
+            .join(Environment)
+            .filter(Domain.name == "Customer Care", Environment.name == "production")
+        )
+        integration = integration_for(as_xsms_domain(care))
+        assert integration is not None
+        integration.webhook_id = CARE_WEBHOOK_ID
+        db.session.commit()
+    server = ExampleServer(app)
+    server.start()
+    yield server
+    server.stop()
+    with app.app_context():
+        db.engine.dispose()
 
 
 def expect(target: t.Any) -> t.Any:
@@ -54,6 +94,13 @@ def save(target: Page | Locator, name: str, **options: t.Any) -> Path:
     return path
 
 
+def down_to(page: Page, locator: Locator) -> dict[str, float]:
+    """A clip of the page from its top down to just below ``locator``."""
+    box = locator.bounding_box()
+    assert box is not None
+    return {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": box["y"] + box["height"] + 24}
+
+
 def open_settings(page: Page, domain_link: str) -> None:
     page.goto("/")
     page.get_by_role("link", name=domain_link).click()
@@ -66,7 +113,7 @@ def test_domain_list(page: Page) -> None:
     page.goto("/")
     expect(page.get_by_role("heading", name="IA Domains")).to_be_visible()
     expect(page.get_by_role("link", name=CARE)).to_be_visible()
-    save(page, "domain-list.png")
+    save(page, "domain-list.png", clip=down_to(page, page.get_by_role("table")))
 
 
 def test_integrations_panel(page: Page) -> None:
@@ -75,7 +122,7 @@ def test_integrations_panel(page: Page) -> None:
     panel = page.locator("section.xsms-panel")
     expect(panel.get_by_role("link", name="Twilio SMS")).to_be_visible()
     expect(panel).to_contain_text("0 numbers bound")
-    save(page, "integrations-panel.png")
+    save(page, "integrations-panel.png", clip=down_to(page, panel))
 
 
 def test_settings_with_two_rows(page: Page) -> None:
@@ -111,9 +158,9 @@ def test_request_and_fallback_urls(page: Page) -> None:
     open_settings(page, CARE)
     request_url = page.get_by_label("Request URL")
     fallback_url = page.get_by_label("Fallback URL")
-    assert request_url.input_value().startswith("http://127.0.0.1:")
-    assert request_url.input_value().endswith("/sms")
-    assert fallback_url.input_value().endswith("/fallback")
+    hooks = f"{PUBLIC_BASE_URL}/xsms/hooks/{CARE_WEBHOOK_ID}"
+    expect(request_url).to_have_value(f"{hooks}/sms")
+    expect(fallback_url).to_have_value(f"{hooks}/fallback")
     # From the "Connect the numbers in Twilio" heading down to the Fallback URL's help.
     top = page.get_by_role("heading", name="Connect the numbers in Twilio").bounding_box()
     bottom = page.locator(".xsms-url").nth(1).bounding_box()
