@@ -93,12 +93,15 @@ def test_there_are_commands_to_check() -> None:
 
 @pytest.mark.parametrize("path", command_paths(xsms_cli))
 def test_every_cli_command_is_in_the_cli_page(path: str) -> None:
-    assert f"``flask xsms {path}" in read("cli.rst"), f"docs/cli.rst does not describe 'flask xsms {path}'"
+    assert f"``flask xsms {path}" in read("cli.rst"), (
+        f"docs/cli.rst does not describe 'flask xsms {path}'"
+    )
 
 
 def resolve(target: str) -> t.Any:
     """The object an autodoc target names (relative to ``flask_xsms`` when undotted)."""
-    module_name, _, attribute = ("flask_xsms." + target if "." not in target else target).rpartition(".")
+    dotted = target if "." in target else f"flask_xsms.{target}"
+    module_name, _, attribute = dotted.rpartition(".")
     try:
         return getattr(importlib.import_module(module_name), attribute)
     except ImportError:

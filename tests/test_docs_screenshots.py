@@ -49,7 +49,10 @@ def example_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> t.Iterat
 
     database = tmp_path_factory.mktemp("docs") / "example.sqlite"
     app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "XSMS_PUBLIC_BASE_URL": PUBLIC_BASE_URL}
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+            "XSMS_PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        }
     )
     with app.app_context():
         init_database()
