@@ -46,6 +46,7 @@ from .models import as_utc
 from .models import utcnow
 from .segments import count_segments
 from .signals import fallback_used
+from .signals import notify
 from .signals import message_received
 from .signals import reply_sent
 from .signals import unrouted_message
@@ -57,9 +58,6 @@ from .twiml import plan_messages
 from .types import InboundMessage
 from .types import Media
 from .types import Reply
-
-if t.TYPE_CHECKING:
-    from blinker import NamedSignal
 
 logger = logging.getLogger("flask_xsms")
 
@@ -197,7 +195,7 @@ def handle_inbound(
             message.to,
             domain_id,
         )
-        _notify(
+        notify(
             unrouted_message,
             _app(),
             message=message,
@@ -259,7 +257,7 @@ def handle_fallback(
     logger.warning(
         "Fallback URL used for message %s (IA Domain %r): %s.", message.sid, domain_id, error
     )
-    _notify(
+    notify(
         fallback_used,
         _app(),
         message=message,
@@ -569,7 +567,7 @@ def _deliver_late(job: _Job) -> None:
 
 
 def _notify_reply(job: _Job, message: Reply, message_id: int | None, *, via: str) -> None:
-    _notify(
+    notify(
         reply_sent,
         job.application_id,
         reply=message,
@@ -719,15 +717,6 @@ def _record_keyword(account_id: str, message: InboundMessage, keyword: str | Non
 
 
 # -- small utilities -------------------------------------------------------------------
-
-
-def _notify(signal: NamedSignal, sender: t.Any, **kwargs: t.Any) -> None:
-    """Send a notification signal; a failing receiver is logged, never raised."""
-    for receiver in signal.receivers_for(sender):
-        try:
-            receiver(sender, **kwargs)
-        except Exception:
-            logger.exception("Receiver %s of signal %r failed.", _name(receiver), signal.name)
 
 
 def _app() -> Flask:

@@ -23,6 +23,7 @@ from .extension import get_state
 from .integrations import integration_for
 from .integrations import webhook_urls
 from .models import NumberBinding
+from .signals import notify
 from .signals import numbers_saved
 from .types import Application
 from .types import Domain
@@ -225,7 +226,7 @@ def replace_bindings(domain: Domain, pairs: c.Iterable[Pair]) -> list[NumberBind
         taken = {n: row for row, n in enumerate(numbers) if n is not None}
         raise BindingError(_used_elsewhere(domain, taken) or [_conflict_without_owner()]) from None
 
-    numbers_saved.send(current_app._get_current_object(), domain=domain, bindings=saved)
+    notify(numbers_saved, current_app._get_current_object(), domain=domain, bindings=saved)
     return saved
 
 

@@ -46,6 +46,7 @@ from .models import utcnow
 from .numbers import find_binding
 from .numbers import normalize_number
 from .signals import delivery_status_changed
+from .signals import notify
 from .signals import message_failed
 from .signals import message_sent
 from .twiml import MAX_BODY
@@ -280,7 +281,8 @@ def record_status(integration: Integration, params: t.Mapping[str, str]) -> Mess
     )
     session.commit()
     if result.rowcount:
-        delivery_status_changed.send(
+        notify(
+            delivery_status_changed,
             _app(),
             message=message,
             previous_status=previous,
@@ -484,7 +486,7 @@ def _deliver_claimed(message: Message) -> Message:
     message.error_message = None
     message.details = {**message.details, "attempts": message.details.get("attempts", 0) + 1}
     state.session.commit()
-    message_sent.send(_app(), message=message)
+    notify(message_sent, _app(), message=message)
     return message
 
 
@@ -510,9 +512,7 @@ def _record_failure(
     message.error_code = str(error.code) if error.code is not None else None
     message.error_message = error.message
     get_state().session.commit()
-    message_failed.send(
-        _app(), message=message, error=error, will_retry=retry
-    )
+    notify(message_failed, _app(), message=message, error=error, will_retry=retry)
 
 
 def _opted_out_error() -> OptedOut:

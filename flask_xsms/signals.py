@@ -5,6 +5,10 @@ blinker holds receivers weakly unless ``weak=False`` is passed to ``connect``.
 """
 from __future__ import annotations
 
+import logging
+import typing as t
+
+from blinker import NamedSignal
 from blinker import Namespace
 
 _signals = Namespace()
@@ -61,3 +65,20 @@ message_failed = _signals.signal("message-failed")
 #: (:class:`~flask_xsms.models.Message`), ``previous_status``, ``status`` and
 #: ``error_code`` (Twilio's ``ErrorCode``, or ``None``).
 delivery_status_changed = _signals.signal("delivery-status-changed")
+
+
+def notify(signal: NamedSignal, sender: t.Any, **kwargs: t.Any) -> None:
+    """Send ``signal`` to each of its receivers; one that raises is logged, never raised.
+
+    What flask-xsms uses for every notification, so that a failing receiver can't undo
+    or repeat work already done (a message already sent, numbers already saved).
+    """
+    for receiver in signal.receivers_for(sender):
+        try:
+            receiver(sender, **kwargs)
+        except Exception:
+            logging.getLogger("flask_xsms").exception(
+                "Receiver %s of signal %r failed.",
+                getattr(receiver, "__qualname__", None) or repr(receiver),
+                signal.name,
+            )
