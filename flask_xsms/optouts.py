@@ -77,6 +77,21 @@ def set_opted_out(
     return row
 
 
+def opt_outs_of(account_id: str, service_numbers: t.Iterable[str]) -> list[OptOut]:
+    """Opt-out records of customers of ``service_numbers`` (opted out or back in), newest
+    change first: who, from which number, when and why."""
+    numbers = list(service_numbers)
+    if not numbers:
+        return []
+    return list(
+        get_state().session.scalars(
+            sa.select(OptOut)
+            .where(OptOut.account_id == account_id, OptOut.service_number.in_(numbers))
+            .order_by(OptOut.updated_at.desc(), OptOut.id.desc())
+        )
+    )
+
+
 def _row(account_id: str, service_number: str, customer_number: str) -> OptOut | None:
     return get_state().session.scalar(
         sa.select(OptOut).filter_by(

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from . import message_log
 from . import numbers
+from . import optouts
 from .errors import BindingError
 from .extension import get_state
 from .forms import SettingsForm
@@ -116,6 +117,9 @@ def messages(domain_id: str) -> str:
         number=number,
         number_filter=message_log.number_filter(number),
         application_names=message_log.application_names(domain),
+        opt_outs=optouts.opt_outs_of(
+            domain.account_id, [b.phone_number for b in numbers.bindings_of(domain)]
+        ),
         unrouted=UNROUTED,
         as_utc=as_utc,
     )
