@@ -57,6 +57,8 @@ DEFAULTS: dict[str, t.Any] = {
     ),
     # Messages per page on a domain's messages page.
     "MESSAGES_PER_PAGE": 50,
+    # Serve the SMS simulator page (also on whenever app.debug is true).
+    "SIMULATOR": False,
 }
 
 
