@@ -1,6 +1,8 @@
 """The ``flask xsms`` command group. Each command wraps a service."""
 from __future__ import annotations
 
+import sys
+
 import click
 from flask.cli import AppGroup
 
@@ -118,7 +120,7 @@ def retry(limit: int | None, older_than: float) -> None:
         return
     results = []
     with click.progressbar(
-        items, label=f"Retrying {len(items)} message(s)", file=click.get_text_stream("stderr")
+        items, label=f"Retrying {len(items)} message(s)", file=sys.stderr
     ) as bar:
         for item in bar:
             results.append(retry_service.run(item, older_than=older_than))
