@@ -2,7 +2,8 @@
 
 ``flask --app example_app init-db`` creates and seeds its database;
 ``flask --app example_app run`` serves it. Config comes from ``FLASK_*`` environment
-variables, e.g. ``FLASK_XSMS_TWILIO_AUTH_TOKEN``.
+variables, e.g. ``FLASK_XSMS_TWILIO_AUTH_TOKEN``. The SMS simulator is on, with demo
+Twilio credentials, so the demo bot can be tried without a Twilio account.
 """
 from __future__ import annotations
 

@@ -35,6 +35,7 @@ from .models import NumberBinding
 from .numbers import normalize_number
 from .segments import count_segments
 from .twilio_auth import SIGNATURE_HEADER
+from .types import Credentials
 from .types import Domain
 
 #: Twilio's error code sent to the Fallback URL when the Request URL could not be used.
@@ -343,14 +344,14 @@ def new_sid(prefix: str = "SM") -> str:
 # -- internals ----------------------------------------------------------------------
 
 
-def _integration_and_credentials(binding: NumberBinding) -> tuple[Integration, t.Any]:
+def _integration_and_credentials(binding: NumberBinding) -> tuple[Integration, Credentials]:
     integration = get_state().session.get(Integration, binding.integration_id)
     if integration is None:  # pragma: no cover - a binding always has one
         raise SimulationError("The number's IA Domain integration no longer exists.")
     return integration, _credentials(integration)
 
 
-def _credentials(integration: Integration) -> t.Any:
+def _credentials(integration: Integration) -> Credentials:
     credentials = get_state().credentials(integration.account_id)
     if credentials is None:
         raise SimulationError(

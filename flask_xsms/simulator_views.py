@@ -111,7 +111,7 @@ def page() -> str:
         "xsms/simulator.html",
         numbers=numbers,
         selected=selected,
-        form=SimulatorMessageForm(formdata=None, customer=DEFAULT_CUSTOMER),
+        form=SimulatorMessageForm(formdata=None),
         customer=request.args.get("customer") or DEFAULT_CUSTOMER,
         statuses=simulator.DELIVERY_STATUSES,
     )
