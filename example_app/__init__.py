@@ -2,7 +2,8 @@
 
 ``flask --app example_app init-db`` creates and seeds its database;
 ``flask --app example_app run`` serves it. Config comes from ``FLASK_*`` environment
-variables, e.g. ``FLASK_XSMS_TWILIO_AUTH_TOKEN``.
+variables, e.g. ``FLASK_XSMS_TWILIO_AUTH_TOKEN``. The SMS simulator is on, with demo
+Twilio credentials, so the demo bot can be tried without a Twilio account.
 """
 from __future__ import annotations
 
@@ -24,6 +25,12 @@ from .seed import DEMO_EMAIL
 from .seed import DEMO_PASSWORD
 from .seed import seed
 
+#: Demo Twilio credentials: requests signed with them (by the SMS simulator) validate
+#: locally; Twilio itself never accepts them. Override with FLASK_XSMS_TWILIO_ACCOUNT_SID
+#: and FLASK_XSMS_TWILIO_AUTH_TOKEN.
+DEMO_ACCOUNT_SID = "AC" + "de30" * 8
+DEMO_AUTH_TOKEN = "demo-auth-token"
+
 login_manager = LoginManager()
 login_manager.login_view = "login"
 login_manager.login_message = "Sign in to continue."
@@ -42,6 +49,10 @@ def create_app(config: t.Mapping[str, t.Any] | None = None) -> Flask:
         SECRET_KEY="dev-only-secret-change-me",
         SQLALCHEMY_DATABASE_URI="sqlite:///example.sqlite",
         XSMS_BASE_TEMPLATE="layout.html",
+        XSMS_TWILIO_ACCOUNT_SID=DEMO_ACCOUNT_SID,
+        XSMS_TWILIO_AUTH_TOKEN=DEMO_AUTH_TOKEN,
+        # The SMS simulator page, for trying the demo bot without a phone.
+        XSMS_SIMULATOR=True,
     )
     app.config.from_prefixed_env()
     if config:

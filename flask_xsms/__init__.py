@@ -16,6 +16,7 @@ from .errors import PermissionDenied
 from .errors import RateLimited
 from .errors import RowError
 from .errors import SendError
+from .errors import SimulationError
 from .errors import TwilioUnavailable
 from .errors import XSMSError
 from .extension import XSMS
@@ -51,6 +52,7 @@ __all__ = [
     "Reply",
     "RowError",
     "SendError",
+    "SimulationError",
     "signals",
     "TwilioUnavailable",
     "XSMS",

@@ -1,12 +1,20 @@
 """The ``flask xsms`` command group. Each command wraps a service."""
 from __future__ import annotations
 
+import sys
+
 import click
 from flask.cli import AppGroup
 
 from . import migrate
 from . import numbers
+from . import outbound
+from . import retry as retry_service
+from . import simulator
+from .errors import SendError
+from .errors import XSMSError
 from .extension import get_state
+from .inbound import wait_for_chatbots
 
 xsms_cli = AppGroup("xsms", help="Twilio SMS integration (flask-xsms).")
 
@@ -33,6 +41,113 @@ def list_numbers(domain_id: str | None) -> None:
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     for line in table:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+
+
+@xsms_cli.command(
+    "simulate", epilog="Example: flask xsms simulate --to +14155550100 --from +14155550123 hello"
+)
+@click.option("--to", "to", required=True, help="The bound Twilio number that gets the message.")
+@click.option("--from", "from_", required=True, help="The customer's number.")
+@click.option(
+    "--domain", "domain_id", help="The IA Domain (its id), when several accounts bind the number."
+)
+@click.option("--fallback", is_flag=True, help="Post to the Fallback URL instead.")
+@click.argument("body")
+def simulate(to: str, from_: str, domain_id: str | None, fallback: bool, body: str) -> None:
+    """Text BODY to a bound number as a customer, and print the TwiML answer.
+
+    The message is signed with the account's Twilio credentials and posted through the
+    app to the IA Domain's Request URL (or Fallback URL), as Twilio would post it.
+    """
+    try:
+        binding = simulator.find_number(to, domain_id=domain_id)
+        if fallback:
+            result = simulator.simulate_fallback(binding, from_=from_, body=body)
+        else:
+            result = simulator.simulate_inbound(binding, from_=from_, body=body)
+    except XSMSError as e:
+        raise click.ClickException(_reason(e)) from None
+    if not result.ok:
+        raise click.ClickException(
+            f"The webhook at {result.url} answered HTTP {result.status_code}"
+            + (f": {result.body.strip()}" if result.body.strip() else ".")
+        )
+    click.echo(result.body)
+    # A chatbot slower than XSMS_REPLY_TIMEOUT answers through the REST API: let it finish.
+    wait_for_chatbots(timeout=60)
+
+
+@xsms_cli.command(
+    "send",
+    epilog="Example: flask xsms send --domain 1 --from +14155550100 --to +14155550123 'Hi!'",
+)
+@click.option("--domain", "domain_id", required=True, help="The IA Domain (its id).")
+@click.option("--from", "from_", required=True, help="A number bound in that IA Domain.")
+@click.option("--to", "to", required=True, help="The customer's number.")
+@click.argument("body")
+def send(domain_id: str, from_: str, to: str, body: str) -> None:
+    """Send BODY to a customer from a bound number, through Twilio's REST API."""
+    try:
+        messages = outbound.send(domain_id, from_number=from_, to=to, body=body)
+    except XSMSError as e:
+        raise click.ClickException(_reason(e)) from None
+    for message in messages:
+        if message.status == "pending":
+            click.echo(
+                f"Stored message {message.id} in the outbox; `flask xsms retry` sends it."
+            )
+        else:
+            click.echo(f"Sent message {message.id}: {message.sid} ({message.status}).")
+
+
+@xsms_cli.command("retry")
+@click.option(
+    "--limit", type=click.IntRange(min=1), help="At most this many messages of each kind."
+)
+@click.option(
+    "--older-than",
+    type=click.FloatRange(min=0),
+    default=retry_service.DEFAULT_INBOUND_CUTOFF,
+    show_default=True,
+    help="Seconds after which an unanswered inbound message is answered again.",
+)
+def retry(limit: int | None, older_than: float) -> None:
+    """Send the outbound messages still pending, and answer inbound messages that
+    never got an answer (see the docs, "Command line")."""
+    items = retry_service.plan(limit=limit, older_than=older_than)
+    if not items:
+        click.echo("Nothing to retry.")
+        return
+    results = []
+    with click.progressbar(
+        items, label=f"Retrying {len(items)} message(s)", file=sys.stderr
+    ) as bar:
+        for item in bar:
+            results.append(retry_service.run(item, older_than=older_than))
+    for result in results:
+        if not result.ok:
+            click.echo(
+                f"{result.item.direction.capitalize()} message {result.item.message_id}:"
+                f" {result.outcome}: {result.detail}",
+                err=True,
+            )
+    click.echo(retry_service.summary(results))
+    if not all(r.ok for r in results):
+        raise click.exceptions.Exit(1)
+
+
+def _reason(error: XSMSError) -> str:
+    """The message of an error, without Werkzeug's "404 Not Found:" prefix."""
+    if isinstance(error, SendError):
+        text = error.message.rstrip(".")
+        if error.code is not None:
+            text += f" (Twilio error {error.code})"
+        stored = error.sent_message
+        if stored is not None:
+            text += f". Stored as message {stored.id} ({stored.status})"
+        return text + "."
+    description = getattr(error, "description", None)
+    return description if isinstance(description, str) and description else str(error)
 
 
 @xsms_cli.group("db")

@@ -62,6 +62,8 @@ DEFAULTS: dict[str, t.Any] = {
     "SPLIT_AT_SEGMENTS": False,
     # Log a "replies_too_long" warning when a chatbot's answer needs more segments.
     "MAX_REPLY_SEGMENTS": 10,
+    # Serve the SMS simulator page (also on whenever app.debug is true).
+    "SIMULATOR": False,
 }
 
 

@@ -140,3 +140,7 @@ class InvalidMessage(XSMSError, ValueError):
 
 class NumberNotBound(XSMSError, LookupError):
     """The sending number is not bound to an application of the IA Domain."""
+
+
+class SimulationError(XSMSError):
+    """The SMS simulator could not play Twilio's part; the message says why."""

@@ -81,12 +81,13 @@ class XSMS:
         app.extensions["xsms"] = _State(self, db)
 
         from .api import create_api_blueprint
+        from .simulator_views import create_simulator_blueprint
         from .views import create_blueprint
         from .webhooks import create_webhooks_blueprint
 
         prefix = app.config["XSMS_URL_PREFIX"]
         webhooks, api = create_webhooks_blueprint(), create_api_blueprint()
-        for blueprint in (create_blueprint(), webhooks, api):
+        for blueprint in (create_blueprint(), webhooks, api, create_simulator_blueprint()):
             app.register_blueprint(blueprint, url_prefix=prefix)
         # Twilio signs the webhooks and the JSON API insists on JSON: no CSRF token there.
         _exempt_from_csrf(app, webhooks, api)

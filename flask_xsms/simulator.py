@@ -1,0 +1,408 @@
+"""The SMS simulator: play Twilio's part for a bound number, without Twilio.
+
+A simulated message takes the same road as a real one. It gets the parameters Twilio
+sends, is signed with the account's Auth Token the way Twilio signs
+(:meth:`twilio.request_validator.RequestValidator.compute_signature`), and is posted
+through the app's own WSGI pipeline to the domain's exact Request URL, Fallback URL or
+status-callback URL. Nothing goes over the network, and what works here works with
+Twilio. The TwiML answer is read back as XML.
+
+The simulator is on when ``app.debug`` or :data:`XSMS_SIMULATOR` is true.
+"""
+from __future__ import annotations
+
+import collections.abc as c
+import dataclasses
+import mimetypes
+import secrets
+import typing as t
+import xml.etree.ElementTree as ET
+
+import phonenumbers
+import sqlalchemy as sa
+from flask import current_app
+from flask import Flask
+from twilio.request_validator import RequestValidator
+from werkzeug.test import Client
+
+from .errors import SimulationError
+from .extension import get_state
+from .integrations import WEBHOOK_ENDPOINTS
+from .integrations import webhook_urls
+from .models import Integration
+from .models import Message
+from .models import NumberBinding
+from .numbers import normalize_number
+from .segments import count_segments
+from .twilio_auth import SIGNATURE_HEADER
+from .types import Credentials
+from .types import Domain
+
+#: Twilio's error code sent to the Fallback URL when the Request URL could not be used.
+FALLBACK_ERROR_CODE = "11200"
+#: The delivery statuses the simulator can report for a sent message.
+DELIVERY_STATUSES = ("queued", "sent", "delivered", "undelivered", "failed")
+# Where a relative webhook URL (no request, no XSMS_PUBLIC_BASE_URL) is posted.
+_LOCAL_BASE = "http://localhost"
+
+
+@dataclasses.dataclass(frozen=True)
+class SimulatorNumber:
+    """A bound number the current user may try in the simulator."""
+
+    domain: Domain
+    phone_number: str
+    application_id: str
+    application_name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SimulatedReply:
+    """One ``<Message>`` of a TwiML answer: its text and media URLs."""
+
+    body: str
+    media: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Simulation:
+    """What one simulated webhook request got back.
+
+    :param url: the exact URL that was signed and posted to.
+    :param params: the form parameters that were posted.
+    :param status_code: the HTTP status of the answer.
+    :param body: the answer's body (the TwiML, for the Request and Fallback URLs).
+    :param replies: the ``<Message>`` verbs of a TwiML answer, in order.
+    :param message_id: the stored message the request was about, when there is one.
+    """
+
+    url: str
+    params: dict[str, str]
+    status_code: int
+    body: str
+    replies: tuple[SimulatedReply, ...] = ()
+    message_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the webhook accepted the request (HTTP 2xx)."""
+        return 200 <= self.status_code < 300
+
+
+def enabled(app: Flask | None = None) -> bool:
+    """Whether the simulator is on: ``app.debug`` or :data:`XSMS_SIMULATOR`."""
+    app = app or t.cast(Flask, current_app)
+    return bool(app.debug or app.config["XSMS_SIMULATOR"])
+
+
+def available_numbers() -> list[SimulatorNumber]:
+    """The bound numbers of every IA Domain the current user may manage.
+
+    Asks the host's permission callback once per domain that has bound numbers.
+    """
+    state = get_state()
+    bindings = state.session.scalars(
+        sa.select(NumberBinding).order_by(
+            NumberBinding.account_id,
+            NumberBinding.domain_id,
+            NumberBinding.position,
+            NumberBinding.id,
+        )
+    ).all()
+    result: list[SimulatorNumber] = []
+    allowed: dict[str, tuple[Domain, dict[str, str]] | None] = {}
+    for binding in bindings:
+        if binding.domain_id not in allowed:
+            domain = state.load_domain(binding.domain_id)
+            if domain is not None and state.may_manage(domain):
+                names = {a.id: a.name for a in state.applications(domain)}
+                allowed[binding.domain_id] = (domain, names)
+            else:
+                allowed[binding.domain_id] = None
+        entry = allowed[binding.domain_id]
+        if entry is None:
+            continue
+        domain, names = entry
+        result.append(
+            SimulatorNumber(
+                domain=domain,
+                phone_number=binding.phone_number,
+                application_id=binding.application_id,
+                application_name=names.get(
+                    binding.application_id, f"Application {binding.application_id}"
+                ),
+            )
+        )
+    return result
+
+
+def any_bound_number() -> bool:
+    """Whether any number is bound at all, whoever may manage it."""
+    return get_state().session.scalar(sa.select(NumberBinding.id).limit(1)) is not None
+
+
+def find_number(to: str, *, domain_id: str | None = None) -> NumberBinding:
+    """The binding of the Twilio number ``to`` (in ``domain_id``, when given).
+
+    :raises NumberError: when ``to`` is not a valid number.
+    :raises SimulationError: when no binding (or more than one, in several accounts)
+        matches.
+    """
+    number = normalize_number(to)
+    query = sa.select(NumberBinding).filter_by(phone_number=number)
+    if domain_id is not None:
+        query = query.filter_by(domain_id=str(domain_id))
+    found = get_state().session.scalars(query.order_by(NumberBinding.id)).all()
+    if not found:
+        where = f" in IA Domain {domain_id!r}" if domain_id is not None else ""
+        raise SimulationError(f"{number} is not bound to an application{where}.")
+    if len(found) > 1:
+        raise SimulationError(
+            f"{number} is bound in several accounts; say which IA Domain with its id."
+        )
+    return found[0]
+
+
+def inbound_params(
+    *,
+    account_sid: str,
+    to: str,
+    from_: str,
+    body: str,
+    media_urls: c.Sequence[str] = (),
+) -> dict[str, str]:
+    """The form parameters Twilio posts to the Request URL for an inbound message."""
+    sid = new_sid("MM" if media_urls else "SM")
+    params = {
+        "MessageSid": sid,
+        "SmsMessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": account_sid,
+        "From": from_,
+        "To": to,
+        "Body": body,
+        "NumMedia": str(len(media_urls)),
+        "NumSegments": str(count_segments(body).segments),
+        "SmsStatus": "received",
+        "ApiVersion": "2010-04-01",
+        "FromCountry": _country(from_),
+        "ToCountry": _country(to),
+    }
+    for i, url in enumerate(media_urls):
+        params[f"MediaUrl{i}"] = url
+        params[f"MediaContentType{i}"] = mimetypes.guess_type(url)[0] or "application/octet-stream"
+    return params
+
+
+def simulate_inbound(
+    binding: NumberBinding,
+    *,
+    from_: str,
+    body: str,
+    media_urls: c.Sequence[str] = (),
+) -> Simulation:
+    """A customer at ``from_`` texts ``body`` to the bound number: post it to the
+    domain's Request URL, signed, and return the TwiML answer.
+
+    :raises NumberError: when ``from_`` is not a valid number.
+    :raises SimulationError: when the account has no Twilio credentials.
+    """
+    integration, credentials = _integration_and_credentials(binding)
+    params = inbound_params(
+        account_sid=credentials.account_sid,
+        to=binding.phone_number,
+        from_=normalize_number(from_),
+        body=body,
+        media_urls=media_urls,
+    )
+    url = webhook_urls(integration, relative_if_unknown=True).request_url
+    return _post("request_url", integration, url, params, credentials.auth_token)
+
+
+def simulate_fallback(
+    binding: NumberBinding,
+    *,
+    from_: str,
+    body: str,
+    error_code: str = FALLBACK_ERROR_CODE,
+) -> Simulation:
+    """As Twilio does when the Request URL failed: post the message to the domain's
+    Fallback URL, with ``ErrorCode`` and ``ErrorUrl``, and return the TwiML answer.
+
+    :raises NumberError: when ``from_`` is not a valid number.
+    :raises SimulationError: when the account has no Twilio credentials.
+    """
+    integration, credentials = _integration_and_credentials(binding)
+    urls = webhook_urls(integration, relative_if_unknown=True)
+    params = inbound_params(
+        account_sid=credentials.account_sid,
+        to=binding.phone_number,
+        from_=normalize_number(from_),
+        body=body,
+    )
+    params.update(ErrorCode=str(error_code), ErrorUrl=_absolute(urls.request_url))
+    return _post("fallback_url", integration, urls.fallback_url, params, credentials.auth_token)
+
+
+def simulate_status(
+    message: Message, status: str, *, error_code: str | None = None
+) -> Simulation:
+    """Report a delivery status of a sent message, as Twilio's status callback does.
+
+    :param message: a stored outbound message that Twilio accepted (it has a ``sid``).
+    :param status: one of :data:`DELIVERY_STATUSES`.
+    :raises SimulationError: when the message was never sent through Twilio, the status
+        is unknown, or the account has no Twilio credentials.
+    """
+    if status not in DELIVERY_STATUSES:
+        raise SimulationError(f"Choose a status among {', '.join(DELIVERY_STATUSES)}.")
+    if message.direction != "outbound" or not message.sid or message.integration_id is None:
+        raise SimulationError("Only a message sent through Twilio's API gets status callbacks.")
+    integration = get_state().session.get(Integration, message.integration_id)
+    if integration is None:
+        raise SimulationError("The message's IA Domain integration no longer exists.")
+    credentials = _credentials(integration)
+    params = {
+        "MessageSid": message.sid,
+        "SmsSid": message.sid,
+        "AccountSid": credentials.account_sid,
+        "From": message.from_number,
+        "To": message.to_number,
+        "MessageStatus": status,
+        "SmsStatus": status,
+        "ApiVersion": "2010-04-01",
+    }
+    if status in ("undelivered", "failed"):
+        params["ErrorCode"] = str(error_code or "30003")
+    url = webhook_urls(integration, relative_if_unknown=True).status_callback_url
+    return _post("status_callback_url", integration, url, params, credentials.auth_token)
+
+
+def conversation(
+    domain: Domain, number: str, customer: str, *, after: int = 0, limit: int = 200
+) -> list[Message]:
+    """The stored messages between the bound ``number`` and ``customer`` in ``domain``,
+    oldest first, with an id above ``after``: what the simulator's chat shows.
+
+    Replies that went out after the webhook had answered (through the REST API) are
+    found here, whether or not Twilio could be reached.
+    """
+    state = get_state()
+    integration = state.session.scalar(sa.select(Integration).filter_by(domain_id=domain.id))
+    if integration is None:
+        return []
+    return list(
+        state.session.scalars(
+            sa.select(Message)
+            .where(
+                Message.integration_id == integration.id,
+                Message.id > after,
+                sa.or_(
+                    sa.and_(
+                        Message.direction == "inbound",
+                        Message.from_number == customer,
+                        Message.to_number == number,
+                    ),
+                    sa.and_(
+                        Message.direction == "outbound",
+                        Message.from_number == number,
+                        Message.to_number == customer,
+                    ),
+                ),
+            )
+            .order_by(Message.id)
+            .limit(limit)
+        )
+    )
+
+
+def parse_twiml(text: str) -> tuple[SimulatedReply, ...]:
+    """The ``<Message>`` verbs of a TwiML answer, read with :mod:`xml.etree`.
+
+    :raises SimulationError: when ``text`` is not TwiML with a ``<Response>`` root.
+    """
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as e:
+        raise SimulationError(f"The answer is not valid TwiML ({e}).") from None
+    if root.tag != "Response":
+        raise SimulationError(f"The TwiML root is <{root.tag}>, not <Response>.")
+    replies = []
+    for verb in root.iter("Message"):
+        body_node = verb.find("Body")
+        body = body_node.text if body_node is not None else verb.text
+        media = tuple((m.text or "").strip() for m in verb.findall("Media"))
+        replies.append(SimulatedReply(body or "", media))
+    return tuple(replies)
+
+
+def new_sid(prefix: str = "SM") -> str:
+    """A sid in Twilio's shape: two letters and 32 hex digits."""
+    return prefix + secrets.token_hex(16)
+
+
+# -- internals ----------------------------------------------------------------------
+
+
+def _integration_and_credentials(binding: NumberBinding) -> tuple[Integration, Credentials]:
+    integration = get_state().session.get(Integration, binding.integration_id)
+    if integration is None:  # pragma: no cover - a binding always has one
+        raise SimulationError("The number's IA Domain integration no longer exists.")
+    return integration, _credentials(integration)
+
+
+def _credentials(integration: Integration) -> Credentials:
+    credentials = get_state().credentials(integration.account_id)
+    if credentials is None:
+        raise SimulationError(
+            f"No Twilio credentials for account {integration.account_id!r}: set"
+            " XSMS_TWILIO_ACCOUNT_SID and XSMS_TWILIO_AUTH_TOKEN (any demo values will do"
+            " for the simulator), or register @xsms.credentials_loader."
+        )
+    return credentials
+
+
+def _absolute(url: str) -> str:
+    return url if "://" in url else _LOCAL_BASE + url
+
+
+def _post(
+    which: str, integration: Integration, url: str, params: dict[str, str], auth_token: str
+) -> Simulation:
+    """Sign ``params`` for ``url`` and post them to it through the app itself."""
+    url = _absolute(url)
+    route = current_app.url_map.bind("localhost").build(
+        WEBHOOK_ENDPOINTS[which], {"webhook_id": integration.webhook_id}
+    )
+    if not url.endswith(route):  # pragma: no cover - webhook_urls builds it so
+        raise SimulationError(f"Cannot post to {url}: it does not end with {route}.")
+    base_url = url[: len(url) - len(route)] or _LOCAL_BASE
+    signature = RequestValidator(auth_token).compute_signature(url, params)
+    # The open transaction ends here: the webhook runs in a session of its own, as
+    # Twilio's request would, and must not wait for locks this one holds.
+    get_state().session.commit()
+    app = t.cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
+    with app.app_context():
+        response = Client(app).post(
+            route,
+            base_url=base_url,
+            data=params,
+            headers={SIGNATURE_HEADER: signature},
+        )
+        text = response.get_data(as_text=True)
+        response.close()
+    replies: tuple[SimulatedReply, ...] = ()
+    if response.status_code == 200 and response.mimetype in ("text/xml", "application/xml"):
+        replies = parse_twiml(text)
+    message_id = None
+    sid = params.get("MessageSid")
+    if sid:
+        message_id = get_state().session.scalar(sa.select(Message.id).filter_by(sid=sid))
+    return Simulation(url, params, response.status_code, text, replies, message_id)
+
+
+def _country(number: str) -> str:
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(number, None)) or ""
+    except phonenumbers.NumberParseException:
+        return ""
