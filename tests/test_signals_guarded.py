@@ -10,7 +10,6 @@ from flask.testing import FlaskClient
 
 from flask_xsms import Pair
 from flask_xsms import signals
-from flask_xsms.models import Message
 from flask_xsms.numbers import bindings_of
 from flask_xsms.numbers import replace_bindings
 from flask_xsms.outbound import send
