@@ -83,3 +83,9 @@ class SettingsForm(FlaskForm):
 
 def _choices(applications: c.Sequence[Application]) -> list[tuple[str, str]]:
     return [("", CHOOSE_APPLICATION)] + [(a.id, a.name) for a in applications]
+
+
+class TwilioConfigureForm(FlaskForm):
+    """A request to configure one saved number in Twilio, or all of them (no number)."""
+
+    phone_number = StringField("Phone Number")

@@ -120,11 +120,11 @@ class NumberStatus:
         number = self.twilio
         found = []
         if number.sms_url != self.request_url:
-            found.append(f"its SMS URL points to {_or_nothing(number.sms_url)}")
+            found.append(_points("its SMS URL", number.sms_url))
         elif (number.sms_method or "").upper() != METHOD:
             found.append(f"its SMS URL is called with {number.sms_method or 'no method'}")
         if number.sms_fallback_url != self.fallback_url:
-            found.append(f"its fallback URL points to {_or_nothing(number.sms_fallback_url)}")
+            found.append(_points("its fallback URL", number.sms_fallback_url))
         elif (number.sms_fallback_method or "").upper() != METHOD:
             found.append(
                 f"its fallback URL is called with {number.sms_fallback_method or 'no method'}"
@@ -398,7 +398,11 @@ def _state_of(number: TwilioNumber, request_url: str, fallback_url: str) -> str:
 
 
 def _or_nothing(url: str | None) -> str:
-    return url if url else "nothing"
+    return url if url else "(empty)"
+
+
+def _points(name: str, url: str | None) -> str:
+    return f"{name} points to {url}" if url else f"{name} is empty"
 
 
 def _error_from_twilio(e: TwilioException, credentials: Credentials) -> TwilioSetupError:
