@@ -86,6 +86,7 @@ def _choices(applications: c.Sequence[Application]) -> list[tuple[str, str]]:
 
 
 class TwilioConfigureForm(FlaskForm):
-    """A request to configure one saved number in Twilio, or all of them (no number)."""
+    """A request to configure saved numbers in Twilio: its CSRF token.
 
-    phone_number = StringField("Phone Number")
+    The numbers come as repeated ``phone_number`` fields; none means all of them.
+    """

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask import jsonify
+from flask import request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -44,14 +45,14 @@ def status(domain_id: str) -> Response:
 
 
 def configure(domain_id: str) -> Response | tuple[Response, int]:
-    """Configure one saved number (form field ``phone_number``) or all of them in Twilio."""
+    """Configure saved numbers (repeated form field ``phone_number``; none: all) in Twilio."""
     domain = get_state().manageable_domain(domain_id)
     form = TwilioConfigureForm()
     if not form.validate_on_submit():
         return jsonify(error=EXPIRED_MESSAGE), 400
-    number = (form.phone_number.data or "").strip()
+    wanted = [n.strip() for n in request.form.getlist("phone_number") if n.strip()]
     try:
-        results = twilio_setup.configure(domain, numbers=[number] if number else None)
+        results = twilio_setup.configure(domain, numbers=wanted or None)
     except (NumberNotBound, NumberError) as e:
         return jsonify(error=f"{e} Save it first, then configure it in Twilio."), 400
     return _statuses(results)

@@ -127,12 +127,13 @@
         "\n\nTheir SMS URL and fallback URL become this page's Request URL and Fallback URL (HTTP POST).";
     }
 
-    function configure(targets, number) {
+    function configure(targets) {
       if (!targets.length || !window.confirm(confirmText(targets))) { return; }
       var body = new FormData();
       var token = form.querySelector("input[name='csrf_token']");
       if (token) { body.append("csrf_token", token.value); }
-      if (number) { body.append("phone_number", number); }
+      // Exactly the numbers the operator confirmed.
+      targets.forEach(function (s) { body.append("phone_number", s.phone_number); });
       busy = true;
       renderAll();
       say("Configuring in Twilio…");
@@ -159,7 +160,7 @@
       if (!button || busy) { return; }
       var number = rowNumber(button.closest("[data-xsms-row]"));
       var status = statuses[number];
-      if (status) { configure([status], number); }
+      if (status) { configure([status]); }
     });
     list.addEventListener("input", function (event) {
       var row = event.target.closest("[data-xsms-row]");
