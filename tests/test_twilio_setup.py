@@ -141,7 +141,9 @@ def test_configure_sets_our_urls_and_methods(bound: Bound, twilio: TwilioStandIn
     (update,) = twilio.number_updates
     number = twilio.number(CARE_NUMBER)
     assert number is not None
-    assert update.path.endswith(f"/Accounts/{ACCOUNT_SID}/IncomingPhoneNumbers/{number['sid']}.json")
+    assert update.path == (
+        f"/2010-04-01/Accounts/{ACCOUNT_SID}/IncomingPhoneNumbers/{number['sid']}.json"
+    )
     assert update.form.to_dict() == {
         "SmsUrl": bound.urls.request_url,
         "SmsMethod": "POST",
@@ -320,3 +322,214 @@ def test_outside_a_request_the_public_base_url_is_needed(
     assert results[0].error is not None and results[0].error.reason == "url"
     assert "XSMS_PUBLIC_BASE_URL" in results[0].summary
     assert twilio.requests == []
+
+
+# -- settings page endpoints ----------------------------------------------------------
+
+
+def status_url(domain_id: str) -> str:
+    return f"/xsms/domains/{domain_id}/twilio-sms/twilio-status"
+
+
+def configure_url(domain_id: str) -> str:
+    return f"/xsms/domains/{domain_id}/twilio-sms/twilio-configure"
+
+
+def test_settings_page_loads_without_asking_twilio(
+    client: FlaskClient, bound: Bound, twilio: TwilioStandIn
+) -> None:
+    page = parse(client.get(f"/xsms/domains/{CARE}/twilio-sms").text)
+    panel = page.find("section", data_xsms_twilio=True)
+    assert panel["data-xsms-twilio-status-url"] == status_url(CARE)
+    assert panel["data-xsms-twilio-configure-url"] == configure_url(CARE)
+    assert [b.text for b in panel.find_all("button")] == [
+        "Check in Twilio",
+        "Configure all in Twilio",
+        "Configure in Twilio",
+    ]
+    assert twilio.requests == []
+
+
+def test_status_endpoint(client: FlaskClient, bound: Bound, twilio: TwilioStandIn) -> None:
+    twilio.add_number(CARE_NUMBER, sms_url=OLD_URL)
+    response = client.get(status_url(CARE))
+    assert response.status_code == 200
+    care, agent = response.json["numbers"]
+    assert care["phone_number"] == CARE_NUMBER and care["state"] == NOT_CONFIGURED
+    assert care["summary"].startswith(f"Not configured: its SMS URL points to {OLD_URL}")
+    assert care["overwrites"] == f"SMS URL {OLD_URL}, fallback URL (empty)"
+    assert care["request_url"] == bound.urls.request_url
+    assert care["fallback_url"] == bound.urls.fallback_url
+    assert care["twilio"]["sms_url"] == OLD_URL
+    assert agent["state"] == NOT_IN_ACCOUNT and agent["error"] is None
+
+
+def test_twilio_errors_are_answered_not_raised(
+    client: FlaskClient, bound: Bound, twilio: TwilioStandIn
+) -> None:
+    twilio.fail(20500, 500, "Internal Server Error")
+    response = client.get(status_url(CARE))
+    assert response.status_code == 200
+    assert {n["state"] for n in response.json["numbers"]} == {UNKNOWN}
+    assert response.json["numbers"][0]["error"]["reason"] == "unavailable"
+    assert AUTH_TOKEN not in response.text
+
+
+def test_configure_endpoint(
+    app: Flask, client: FlaskClient, bound: Bound, twilio: TwilioStandIn
+) -> None:
+    app.config["WTF_CSRF_ENABLED"] = False
+    twilio.add_number(CARE_NUMBER, sms_url=OLD_URL)
+    twilio.add_number(AGENT_NUMBER, sms_url=OLD_URL)
+    response = client.post(configure_url(CARE), data={"phone_number": AGENT_NUMBER})
+    assert response.status_code == 200
+    (agent,) = response.json["numbers"]
+    assert (agent["phone_number"], agent["state"], agent["changed"]) == (
+        AGENT_NUMBER, CONFIGURED, True
+    )
+    assert twilio.number(AGENT_NUMBER)["sms_url"] == bound.urls.request_url  # type: ignore[index]
+    assert twilio.number(CARE_NUMBER)["sms_url"] == OLD_URL  # type: ignore[index]
+
+    response = client.post(configure_url(CARE))  # no number: all of them
+    assert [(n["phone_number"], n["changed"]) for n in response.json["numbers"]] == [
+        (CARE_NUMBER, True),
+        (AGENT_NUMBER, False),
+    ]
+
+
+def test_only_saved_numbers_can_be_configured(
+    app: Flask, client: FlaskClient, bound: Bound, twilio: TwilioStandIn
+) -> None:
+    app.config["WTF_CSRF_ENABLED"] = False
+    for number in (SALES_NUMBER, "+14155550177", "415"):
+        response = client.post(configure_url(CARE), data={"phone_number": number})
+        assert response.status_code == 400
+        assert "Save it first, then configure it in Twilio." in response.json["error"]
+    assert twilio.requests == []
+
+
+def test_configure_needs_the_pages_csrf_token(
+    app: Flask, client: FlaskClient, bound: Bound, twilio: TwilioStandIn
+) -> None:
+    twilio.add_number(CARE_NUMBER)
+    response = client.post(configure_url(CARE), data={"phone_number": CARE_NUMBER})
+    assert response.status_code == 400
+    assert response.json["error"].startswith("This page has expired.")
+    assert twilio.requests == []
+    settings = parse(client.get(f"/xsms/domains/{CARE}/twilio-sms").text)
+    token = settings.find("input", name="csrf_token")["value"]
+    response = client.post(
+        configure_url(CARE), data={"phone_number": CARE_NUMBER, "csrf_token": token}
+    )
+    assert response.status_code == 200 and response.json["numbers"][0]["changed"]
+
+
+def test_host_csrf_protection_covers_configure(csrf_app: Flask, twilio_api: TwilioStandIn) -> None:
+    csrf_app.config["XSMS_TWILIO_API_BASE_URL"] = twilio_api.url
+    client = csrf_app.test_client()
+    response = client.post(configure_url(CARE))
+    assert response.status_code == 400
+    assert "CSRF" in response.json["error"]
+    assert twilio_api.requests == []
+
+
+def test_same_permission_check_as_the_settings_page(
+    client: FlaskClient, directory: Directory, bound: Bound, twilio: TwilioStandIn
+) -> None:
+    directory.allowed = {SALES}
+    for response in (client.get(status_url(CARE)), client.post(configure_url(CARE))):
+        assert response.status_code == 403
+        assert response.json == {"error": "You may not manage the integrations of this IA Domain."}
+    response = client.get(status_url("99"))
+    assert response.status_code == 404
+    assert response.json == {"error": "There is no such IA Domain."}
+    assert twilio.requests == []
+
+
+# -- CLI ------------------------------------------------------------------------------
+
+
+def run(app: Flask, *args: str, input: str | None = None) -> tuple[int, list[list[str]]]:
+    result = app.test_cli_runner().invoke(args=["xsms", *args], input=input)
+    return result.exit_code, [line.split("  ") for line in result.output.splitlines()]
+
+
+def cells(lines: list[list[str]]) -> list[list[str]]:
+    return [[c.strip() for c in line if c.strip()] for line in lines]
+
+
+def test_cli_check(app: Flask, bound: Bound, twilio: TwilioStandIn) -> None:
+    twilio.add_number(CARE_NUMBER, **configured(bound))
+    twilio.add_number(AGENT_NUMBER, sms_url=OLD_URL)
+    code, lines = run(app, "twilio-check")
+    assert code == 1
+    assert cells(lines) == [
+        ["Phone Number", "IA Domain", "Twilio", "Details"],
+        [CARE_NUMBER, "Customer Care (production)", "configured"],
+        [AGENT_NUMBER, "Customer Care (production)", "not configured",
+         f"its SMS URL points to {OLD_URL}; its fallback URL is empty"],
+        [SALES_NUMBER, "Sales (production)", "not in this Twilio account"],
+        ["1 configured, 1 not configured, 1 not in this Twilio account."],
+    ]
+    twilio.numbers.clear()
+    twilio.add_number(CARE_NUMBER, **configured(bound))
+    twilio.add_number(AGENT_NUMBER, **configured(bound))
+    code, lines = run(app, "twilio-check", "--domain", CARE)
+    assert code == 0
+    assert cells(lines)[-1] == ["2 configured."]
+
+
+def test_cli_configure_asks_first(app: Flask, bound: Bound, twilio: TwilioStandIn) -> None:
+    twilio.add_number(CARE_NUMBER, sms_url=OLD_URL)
+    twilio.add_number(AGENT_NUMBER, **configured(bound))
+    code, lines = run(app, "twilio-configure", "--domain", CARE, input="n\n")
+    assert code == 1
+    text = "\n".join("  ".join(line) for line in lines)
+    assert "This replaces in Twilio:" in text
+    assert (
+        f"{CARE_NUMBER} (Customer Care (production)): SMS URL {OLD_URL}, fallback URL (empty)"
+    ) in text
+    assert "Configure 1 number(s) in Twilio? [y/N]: n" in text
+    assert "Nothing was changed in Twilio." in text
+    assert twilio.number_updates == []
+
+    code, lines = run(app, "twilio-configure", "--domain", CARE, input="y\n")
+    assert code == 0
+    assert cells(lines)[-3:] == [
+        [CARE_NUMBER, "Customer Care (production)", "configured", "updated now"],
+        [AGENT_NUMBER, "Customer Care (production)", "configured"],
+        ["2 configured."],
+    ]
+    assert twilio.number(CARE_NUMBER)["sms_url"] == bound.urls.request_url  # type: ignore[index]
+
+
+def test_cli_configure_yes_for_every_domain(
+    app: Flask, bound: Bound, twilio: TwilioStandIn
+) -> None:
+    for number in (CARE_NUMBER, AGENT_NUMBER, SALES_NUMBER):
+        twilio.add_number(number)
+    code, lines = run(app, "twilio-configure", "--yes")
+    assert code == 0
+    assert [line[0] for line in cells(lines) if line[-1] == "updated now"] == [
+        CARE_NUMBER, AGENT_NUMBER, SALES_NUMBER
+    ]
+    assert len(twilio.number_updates) == 3
+    code, lines = run(app, "twilio-configure", "--yes")
+    assert code == 0 and ["Nothing to configure in Twilio."] in cells(lines)
+    assert len(twilio.number_updates) == 3
+
+
+def test_cli_reports_errors_and_exits_1(app: Flask, bound: Bound, twilio: TwilioStandIn) -> None:
+    twilio.auth_token = "another-token"
+    result = app.test_cli_runner().invoke(args=["xsms", "twilio-configure", "--yes"])
+    assert result.exit_code == 1
+    assert "couldn't check" in result.output
+    assert "Twilio refused the account's credentials (HTTP 401, error 20003)" in result.output
+    assert AUTH_TOKEN not in result.output and "another-token" not in result.output
+    assert twilio.number_updates == []
+
+
+def test_cli_without_numbers_or_with_an_unknown_domain(app: Flask, twilio: TwilioStandIn) -> None:
+    assert run(app, "twilio-check") == (0, [["No numbers are bound."]])
+    code, lines = run(app, "twilio-check", "--domain", "99")
+    assert code == 1 and lines == [["Error: There is no IA Domain with id '99'."]]
