@@ -167,6 +167,8 @@ def test_configure_all_skips_numbers_twilio_does_not_have(
 def test_twilio_errors_show_on_the_row(context: t.Any, twilio: TwilioStandIn) -> None:
     page = context.new_page()
     open_settings(page, SALES)
+    # The page checked Twilio once by itself.
+    expect(row_of(page, "+14155550200")).to_contain_text("Configured:")
     twilio.fail(20429, 429, "Too Many Requests")
     page.get_by_role("button", name="Check in Twilio").click()
     for number in ("+14155550200", "+14155550201", "+14155550299"):
