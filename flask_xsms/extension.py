@@ -88,12 +88,12 @@ class XSMS:
         webhooks, api = create_webhooks_blueprint(), create_api_blueprint()
         for blueprint in (create_blueprint(), webhooks, api):
             app.register_blueprint(blueprint, url_prefix=prefix)
+        # Twilio signs the webhooks and the JSON API insists on JSON: no CSRF token there.
+        _exempt_from_csrf(app, webhooks, api)
 
         from .twilio_setup_views import create_twilio_setup_blueprint
 
         app.register_blueprint(create_twilio_setup_blueprint(), url_prefix=prefix)
-        # Twilio signs the webhooks and the JSON API insists on JSON: no CSRF token there.
-        _exempt_from_csrf(app, webhooks, api)
 
         from .cli import xsms_cli
 
