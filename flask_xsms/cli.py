@@ -64,18 +64,18 @@ def twilio_configure(domain_id: str | None, yes: bool) -> None:
     number is configured afterwards.
     """
     results = _check(domain_id)
-    todo = [r for r in results if r.state == twilio_setup.NOT_CONFIGURED]
-    if todo:
+    to_change = [r for r in results if r.state == twilio_setup.NOT_CONFIGURED]
+    if to_change:
         click.echo("This replaces in Twilio:")
-        for status in todo:
+        for status in to_change:
             click.echo(f"  {status.phone_number} ({status.domain_label}): {status.overwrites}")
         if not yes and not click.confirm(
-            f"Configure {len(todo)} number(s) in Twilio?", default=False
+            f"Configure {len(to_change)} number(s) in Twilio?", default=False
         ):
             click.echo("Nothing was changed in Twilio.")
             raise click.exceptions.Exit(1)
         by_domain: dict[str, list[str]] = {}
-        for status in todo:
+        for status in to_change:
             by_domain.setdefault(status.domain_id, []).append(status.phone_number)
         updated = {
             (r.domain_id, r.phone_number): r
