@@ -11,6 +11,8 @@ from . import numbers
 from . import outbound
 from . import retry as retry_service
 from . import simulator
+from . import twilio_setup
+from .errors import DomainNotFound
 from .errors import SendError
 from .errors import XSMSError
 from .extension import get_state
@@ -38,6 +40,10 @@ def list_numbers(domain_id: str | None) -> None:
     table = [("Phone Number", "IA Domain", "Application", "Request URL")]
     for row in rows:
         table.append((row.phone_number, row.domain_label, row.application_name, row.request_url))
+    _echo_table(table)
+
+
+def _echo_table(table: list[tuple[str, ...]]) -> None:
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     for line in table:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
@@ -132,6 +138,15 @@ def retry(limit: int | None, older_than: float) -> None:
                 err=True,
             )
     click.echo(retry_service.summary(results))
+@xsms_cli.command("twilio-check")
+@click.option("--domain", "domain_id", help="Only this IA Domain (its id).")
+def twilio_check(domain_id: str | None) -> None:
+    """Check in Twilio that each bound number sends its messages here.
+
+    Exits with status 1 unless every number is configured.
+    """
+    results = _check(domain_id)
+    _echo_statuses(results)
     if not all(r.ok for r in results):
         raise click.exceptions.Exit(1)
 
@@ -148,6 +163,76 @@ def _reason(error: XSMSError) -> str:
         return text + "."
     description = getattr(error, "description", None)
     return description if isinstance(description, str) and description else str(error)
+@xsms_cli.command("twilio-configure")
+@click.option("--domain", "domain_id", help="Only this IA Domain (its id).")
+@click.option("--yes", is_flag=True, help="Configure without asking first.")
+def twilio_configure(domain_id: str | None, yes: bool) -> None:
+    """Set the SMS URL and fallback URL of bound numbers in Twilio to this app's.
+
+    Shows what it replaces and asks first, unless --yes. Exits with status 1 unless every
+    number is configured afterwards.
+    """
+    results = _check(domain_id)
+    to_change = [r for r in results if r.state == twilio_setup.NOT_CONFIGURED]
+    if to_change:
+        click.echo("This replaces in Twilio:")
+        for status in to_change:
+            click.echo(f"  {status.phone_number} ({status.domain_label}): {status.overwrites}")
+        if not yes and not click.confirm(
+            f"Configure {len(to_change)} number(s) in Twilio?", default=False
+        ):
+            click.echo("Nothing was changed in Twilio.")
+            raise click.exceptions.Exit(1)
+        by_domain: dict[str, list[str]] = {}
+        for status in to_change:
+            by_domain.setdefault(status.domain_id, []).append(status.phone_number)
+        updated = {
+            (r.domain_id, r.phone_number): r
+            for domain, wanted in by_domain.items()
+            for r in twilio_setup.configure(domain, numbers=wanted)
+        }
+        results = [updated.get((r.domain_id, r.phone_number), r) for r in results]
+    elif results:
+        click.echo("Nothing to configure in Twilio.")
+    _echo_statuses(results)
+    if not all(r.ok for r in results):
+        raise click.exceptions.Exit(1)
+
+
+#: How the Twilio commands name each state.
+STATE_WORDS = {
+    twilio_setup.CONFIGURED: "configured",
+    twilio_setup.NOT_CONFIGURED: "not configured",
+    twilio_setup.NOT_IN_ACCOUNT: "not in this Twilio account",
+    twilio_setup.UNKNOWN: "couldn't check",
+}
+
+
+def _check(domain_id: str | None) -> list[twilio_setup.NumberStatus]:
+    try:
+        return twilio_setup.check(domain_id)
+    except DomainNotFound:
+        raise click.ClickException(f"There is no IA Domain with id {domain_id!r}.") from None
+
+
+def _echo_statuses(results: list[twilio_setup.NumberStatus]) -> None:
+    if not results:
+        click.echo("No numbers are bound.")
+        return
+    table = [("Phone Number", "IA Domain", "Twilio", "Details")]
+    for r in results:
+        if r.state == twilio_setup.NOT_CONFIGURED:
+            details = "; ".join(r.differences)
+        elif r.error is not None:
+            details = r.error.message
+        else:
+            details = "updated now" if r.changed else ""
+        table.append((r.phone_number, r.domain_label, STATE_WORDS[r.state], details))
+    _echo_table(table)
+    counts = {
+        word: sum(STATE_WORDS[r.state] == word for r in results) for word in STATE_WORDS.values()
+    }
+    click.echo(", ".join(f"{n} {word}" for word, n in counts.items() if n) + ".")
 
 
 @xsms_cli.group("db")

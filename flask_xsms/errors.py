@@ -144,3 +144,29 @@ class NumberNotBound(XSMSError, LookupError):
 
 class SimulationError(XSMSError):
     """The SMS simulator could not play Twilio's part; the message says why."""
+
+
+class TwilioSetupError(XSMSError):
+    """Checking or configuring a number through Twilio's API failed.
+
+    :param message: what went wrong, ready to show (never holds credentials).
+    :param reason: a short key: ``"credentials"`` (missing or refused),
+        ``"not_found"``, ``"rate_limited"``, ``"unavailable"`` (5xx, no connection,
+        time-out), ``"url"`` (the public URL is unknown) or ``"error"``.
+    :param code: Twilio's error code, or ``None`` when Twilio never answered.
+    :param status: the HTTP status Twilio answered, or ``None``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str = "error",
+        code: int | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason
+        self.code = code
+        self.status = status

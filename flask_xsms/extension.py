@@ -92,6 +92,10 @@ class XSMS:
         # Twilio signs the webhooks and the JSON API insists on JSON: no CSRF token there.
         _exempt_from_csrf(app, webhooks, api)
 
+        from .twilio_setup_views import create_twilio_setup_blueprint
+
+        app.register_blueprint(create_twilio_setup_blueprint(), url_prefix=prefix)
+
         from .cli import xsms_cli
 
         app.cli.add_command(xsms_cli, name=app.config["XSMS_CLI_GROUP"])

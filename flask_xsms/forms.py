@@ -83,3 +83,10 @@ class SettingsForm(FlaskForm):
 
 def _choices(applications: c.Sequence[Application]) -> list[tuple[str, str]]:
     return [("", CHOOSE_APPLICATION)] + [(a.id, a.name) for a in applications]
+
+
+class TwilioConfigureForm(FlaskForm):
+    """A request to configure saved numbers in Twilio: its CSRF token.
+
+    The numbers come as repeated ``phone_number`` fields; none means all of them.
+    """

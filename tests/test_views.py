@@ -483,7 +483,11 @@ def test_default_layout_and_static_files_work_offline(client: FlaskClient) -> No
     assets = [n.get("href") for n in page.find_all("link")] + [
         n.get("src") for n in page.find_all("script")
     ]
-    assert assets == ["/xsms/static/xsms/xsms.css", "/xsms/static/xsms/settings.js"]
+    assert assets == [
+        "/xsms/static/xsms/xsms.css",
+        "/xsms/static/xsms/settings.js",
+        "/xsms/static/xsms/twilio_setup.js",
+    ]
     for asset in assets:
         response = client.get(asset)
         assert response.status_code == 200
