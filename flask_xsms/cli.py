@@ -138,15 +138,6 @@ def retry(limit: int | None, older_than: float) -> None:
                 err=True,
             )
     click.echo(retry_service.summary(results))
-@xsms_cli.command("twilio-check")
-@click.option("--domain", "domain_id", help="Only this IA Domain (its id).")
-def twilio_check(domain_id: str | None) -> None:
-    """Check in Twilio that each bound number sends its messages here.
-
-    Exits with status 1 unless every number is configured.
-    """
-    results = _check(domain_id)
-    _echo_statuses(results)
     if not all(r.ok for r in results):
         raise click.exceptions.Exit(1)
 
@@ -163,6 +154,21 @@ def _reason(error: XSMSError) -> str:
         return text + "."
     description = getattr(error, "description", None)
     return description if isinstance(description, str) and description else str(error)
+
+
+@xsms_cli.command("twilio-check")
+@click.option("--domain", "domain_id", help="Only this IA Domain (its id).")
+def twilio_check(domain_id: str | None) -> None:
+    """Check in Twilio that each bound number sends its messages here.
+
+    Exits with status 1 unless every number is configured.
+    """
+    results = _check(domain_id)
+    _echo_statuses(results)
+    if not all(r.ok for r in results):
+        raise click.exceptions.Exit(1)
+
+
 @xsms_cli.command("twilio-configure")
 @click.option("--domain", "domain_id", help="Only this IA Domain (its id).")
 @click.option("--yes", is_flag=True, help="Configure without asking first.")

@@ -82,19 +82,22 @@ class XSMS:
 
         from .api import create_api_blueprint
         from .simulator_views import create_simulator_blueprint
+        from .twilio_setup_views import create_twilio_setup_blueprint
         from .views import create_blueprint
         from .webhooks import create_webhooks_blueprint
 
         prefix = app.config["XSMS_URL_PREFIX"]
         webhooks, api = create_webhooks_blueprint(), create_api_blueprint()
-        for blueprint in (create_blueprint(), webhooks, api, create_simulator_blueprint()):
+        for blueprint in (
+            create_blueprint(),
+            webhooks,
+            api,
+            create_simulator_blueprint(),
+            create_twilio_setup_blueprint(),
+        ):
             app.register_blueprint(blueprint, url_prefix=prefix)
         # Twilio signs the webhooks and the JSON API insists on JSON: no CSRF token there.
         _exempt_from_csrf(app, webhooks, api)
-
-        from .twilio_setup_views import create_twilio_setup_blueprint
-
-        app.register_blueprint(create_twilio_setup_blueprint(), url_prefix=prefix)
 
         from .cli import xsms_cli
 
