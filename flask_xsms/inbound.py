@@ -407,7 +407,7 @@ def _run_chatbot(job: _Job) -> InboundResult:
 def _chatbot_thread(job: _Job) -> None:
     try:
         with job.app.app_context():
-            replies, errors = _call_receivers(job)
+            replies, errors = call_chatbots(job.application_id, **job.signal_kwargs())
             with job.lock:
                 job.replies, job.errors = replies, errors
                 late = job.late
@@ -437,48 +437,78 @@ def _request_like_context(job: _Job) -> t.ContextManager[t.Any]:
         builder.close()
 
 
-def _call_receivers(job: _Job) -> tuple[list[Reply], list[str]]:
+def call_chatbots(application_id: str, /, **kwargs: t.Any) -> tuple[list[Reply], list[str]]:
+    """Call each receiver of :data:`~flask_xsms.signals.message_received` for the
+    application with ``kwargs``; return their replies and the errors of those that raised.
+
+    blinker's ``send()`` stops at the first exception; calling each receiver on its own
+    keeps one failing chatbot from hiding the others' replies.
+    """
     replies: list[Reply] = []
     errors: list[str] = []
-    # blinker's send() stops at the first exception; calling each receiver ourselves keeps
-    # one failing chatbot from hiding the others' replies.
-    for receiver in message_received.receivers_for(job.application_id):
+    message = kwargs.get("message")
+    for receiver in message_received.receivers_for(application_id):
         try:
-            replies.extend(as_replies(receiver(job.application_id, **job.signal_kwargs())))
+            replies.extend(as_replies(receiver(application_id, **kwargs)))
         except Exception as e:
             logger.exception(
                 "Chatbot receiver %s failed on message %s (application %r).",
                 _name(receiver),
-                job.message.sid,
-                job.application_id,
+                getattr(message, "sid", "?"),
+                application_id,
             )
             errors.append(f"{_name(receiver)}: {type(e).__name__}: {e}")
     return replies, errors
 
 
-def _final_messages(job: _Job) -> list[Reply]:
-    """The messages to send for the chatbot's outcome."""
-    if job.opted_out and job.keyword != "help":
+def final_messages(
+    replies: list[Reply],
+    errors: list[str],
+    *,
+    keyword: str | None,
+    opted_out: bool,
+    application_id: str,
+    message_sid: str,
+) -> list[Reply]:
+    """The messages that answer a chatbot's outcome, by the rules of the Request URL.
+
+    Nothing to an opted-out customer (but HELP); :data:`XSMS_APOLOGY_MESSAGE` when a
+    chatbot raised and none replied; :data:`XSMS_HELP_MESSAGE` for an unanswered HELP.
+    Split by :func:`~flask_xsms.twiml.plan_messages`; a ``replies_too_long`` warning is
+    logged past :data:`XSMS_MAX_REPLY_SEGMENTS`.
+    """
+    if opted_out and keyword != "help":
         # Twilio answers STOP itself and blocks anything else to an opted-out customer.
         return []
-    replies = list(job.replies)
-    if job.errors and not replies:
-        replies = as_replies(current_app.config["XSMS_APOLOGY_MESSAGE"])
-    elif job.keyword == "help" and not replies:
-        replies = as_replies(current_app.config["XSMS_HELP_MESSAGE"])
-    messages = plan_messages(replies, one_segment=current_app.config["XSMS_SPLIT_AT_SEGMENTS"])
+    config = current_app.config
+    if errors and not replies:
+        replies = as_replies(config["XSMS_APOLOGY_MESSAGE"])
+    elif keyword == "help" and not replies:
+        replies = as_replies(config["XSMS_HELP_MESSAGE"])
+    messages = plan_messages(replies, one_segment=config["XSMS_SPLIT_AT_SEGMENTS"])
     segments = sum(count_segments(m.body).segments for m in messages if m.body)
-    if segments > current_app.config["XSMS_MAX_REPLY_SEGMENTS"]:
+    if segments > config["XSMS_MAX_REPLY_SEGMENTS"]:
         logger.warning(
             "replies_too_long: the answer of application %r to message %s takes %d SMS"
             " segments (XSMS_MAX_REPLY_SEGMENTS is %d).",
-            job.application_id,
-            job.message.sid,
+            application_id,
+            message_sid,
             segments,
-            current_app.config["XSMS_MAX_REPLY_SEGMENTS"],
+            config["XSMS_MAX_REPLY_SEGMENTS"],
             extra={"xsms_event": "replies_too_long", "segments": segments},
         )
     return messages
+
+
+def _final_messages(job: _Job) -> list[Reply]:
+    return final_messages(
+        list(job.replies),
+        job.errors,
+        keyword=job.keyword,
+        opted_out=job.opted_out,
+        application_id=job.application_id,
+        message_sid=job.message.sid,
+    )
 
 
 def _answer(job: _Job) -> InboundResult:

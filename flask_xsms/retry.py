@@ -22,14 +22,15 @@ import logging
 import typing as t
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import aliased
 
 from . import optouts
 from . import outbound
 from .errors import SendError
 from .extension import get_state
+from .inbound import call_chatbots
 from .inbound import FAILED
+from .inbound import final_messages
 from .inbound import HANDLED
 from .inbound import LATE
 from .inbound import parse_inbound
@@ -37,12 +38,9 @@ from .inbound import PROCESSING
 from .models import Integration
 from .models import Message
 from .models import utcnow
-from .signals import message_received
+from .signals import notify
 from .signals import reply_sent
-from .twiml import as_replies
-from .twiml import plan_messages
 from .types import InboundMessage
-from .types import Reply
 
 logger = logging.getLogger("flask_xsms")
 
@@ -204,12 +202,14 @@ def _answer_again(item: RetryItem, older_than: float) -> RetryResult:
         "message_id": row.id,
         "keyword": keyword,
     }
-    replies, errors = _call_chatbots(application_id, kwargs)
-    messages = _final_messages(
+    replies, errors = call_chatbots(application_id, **kwargs)
+    messages = final_messages(
         replies,
         errors,
-        keyword,
-        optouts.is_opted_out(integration.account_id, message.to, message.from_),
+        keyword=keyword,
+        opted_out=optouts.is_opted_out(integration.account_id, message.to, message.from_),
+        application_id=application_id,
+        message_sid=message.sid,
     )
     send_errors: list[str] = []
     for reply in messages:
@@ -227,7 +227,17 @@ def _answer_again(item: RetryItem, older_than: float) -> RetryResult:
         except SendError as e:
             send_errors.append(e.message)
             continue
-        _notify_reply(application_id, reply, sent.id, message, integration.domain_id, row)
+        notify(
+            reply_sent,
+            application_id,
+            reply=reply,
+            message_id=sent.id,
+            in_reply_to=message,
+            domain_id=integration.domain_id,
+            application_id=application_id,
+            conversation_id=row.conversation_id,
+            via="rest",
+        )
     row = session.get(Message, item.message_id)
     assert row is not None
     return _finish(row, item, errors, send_errors, replies=len(messages))
@@ -266,59 +276,3 @@ def _inbound_of(row: Message) -> InboundMessage:
     if row.account_sid:
         params.setdefault("AccountSid", row.account_sid)
     return parse_inbound(params)
-
-
-def _call_chatbots(
-    application_id: str, kwargs: dict[str, t.Any]
-) -> tuple[list[Reply], list[str]]:
-    replies: list[Reply] = []
-    errors: list[str] = []
-    # Each receiver on its own: one failing chatbot must not hide the others' replies.
-    for receiver in message_received.receivers_for(application_id):
-        try:
-            replies.extend(as_replies(receiver(application_id, **kwargs)))
-        except Exception as e:
-            logger.exception("Chatbot receiver %r failed on a retried message.", receiver)
-            errors.append(f"{_name(receiver)}: {type(e).__name__}: {e}")
-    return replies, errors
-
-
-def _final_messages(
-    replies: list[Reply], errors: list[str], keyword: str | None, opted_out: bool
-) -> list[Reply]:
-    """The messages to send, by the rules the Request URL follows."""
-    if opted_out and keyword != "help":
-        return []
-    if errors and not replies:
-        replies = as_replies(current_app.config["XSMS_APOLOGY_MESSAGE"])
-    elif keyword == "help" and not replies:
-        replies = as_replies(current_app.config["XSMS_HELP_MESSAGE"])
-    return plan_messages(replies)
-
-
-def _notify_reply(
-    application_id: str,
-    reply: Reply,
-    message_id: int,
-    message: InboundMessage,
-    domain_id: str,
-    row: Message,
-) -> None:
-    for receiver in reply_sent.receivers_for(application_id):
-        try:
-            receiver(
-                application_id,
-                reply=reply,
-                message_id=message_id,
-                in_reply_to=message,
-                domain_id=domain_id,
-                application_id=application_id,
-                conversation_id=row.conversation_id,
-                via="rest",
-            )
-        except Exception:
-            logger.exception("Receiver %r of signal 'reply-sent' failed.", receiver)
-
-
-def _name(receiver: t.Any) -> str:
-    return getattr(receiver, "__qualname__", None) or repr(receiver)
