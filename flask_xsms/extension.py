@@ -200,11 +200,18 @@ class _State:
             return False
         return bool(callback(domain))
 
+    def require_domain(self, domain: Domain | str) -> Domain:
+        """``domain`` itself, or the domain of that id; :class:`DomainNotFound` if none."""
+        if isinstance(domain, Domain):
+            return domain
+        loaded = self.load_domain(domain)
+        if loaded is None:
+            raise DomainNotFound()
+        return loaded
+
     def manageable_domain(self, domain_id: str) -> Domain:
         """The domain, if it exists and the current user may manage it."""
-        domain = self.load_domain(domain_id)
-        if domain is None:
-            raise DomainNotFound()
+        domain = self.require_domain(domain_id)
         if not self.may_manage(domain):
             raise PermissionDenied()
         return domain

@@ -29,7 +29,6 @@ from urllib3.exceptions import NewConnectionError
 from . import optouts
 from .errors import AuthenticationFailed
 from .errors import CredentialsMissing
-from .errors import DomainNotFound
 from .errors import InvalidMessage
 from .errors import InvalidNumber
 from .errors import NumberNotBound
@@ -116,11 +115,7 @@ def send(
     :raises SendError: (a subclass of it) when sending failed; the messages are stored.
     """
     state = get_state()
-    if isinstance(domain, str):
-        loaded = state.load_domain(domain)
-        if loaded is None:
-            raise DomainNotFound()
-        domain = loaded
+    domain = state.require_domain(domain)
     from_number = normalize_number(from_number)
     to = normalize_number(to)
     binding = find_binding(domain.account_id, from_number)

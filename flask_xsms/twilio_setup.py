@@ -24,7 +24,6 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.base.exceptions import TwilioServiceException
 from twilio.http.response import Response
 
-from .errors import DomainNotFound
 from .errors import NumberNotBound
 from .errors import TwilioSetupError
 from .extension import get_state
@@ -239,12 +238,8 @@ class _Target:
 
 def _targets(domain: Domain | str | None) -> list[_Target]:
     state = get_state()
-    if isinstance(domain, str):
-        loaded = state.load_domain(domain)
-        if loaded is None:
-            raise DomainNotFound()
-        domain = loaded
     if domain is not None:
+        domain = state.require_domain(domain)
         if integration_for(domain, create=False) is None:
             return []
         return [_Target(b, domain.label) for b in bindings_of(domain)]

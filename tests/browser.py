@@ -63,13 +63,15 @@ class ExampleServer:
         self._thread.join(timeout=10)
 
 
-@pytest.fixture(scope="module", name="example_server")
-def example_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[ExampleServer]:
+def serve_example(
+    tmp_path_factory: pytest.TempPathFactory, **config: t.Any
+) -> t.Iterator[ExampleServer]:
+    """The example app, seeded on a SQLite file of its own, served until the caller ends."""
     from example_app import create_app
     from example_app import init_database
 
     database = tmp_path_factory.mktemp("example") / "example.sqlite"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", **config})
     with app.app_context():
         init_database()
     server = ExampleServer(app)
@@ -78,6 +80,11 @@ def example_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> t.Iterat
     server.stop()
     with app.app_context():
         app.extensions["sqlalchemy"].engine.dispose()
+
+
+@pytest.fixture(scope="module", name="example_server")
+def example_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[ExampleServer]:
+    yield from serve_example(tmp_path_factory)
 
 
 @pytest.fixture(scope="module", name="browser")

@@ -15,6 +15,7 @@ from flask_xsms import Pair
 from flask_xsms.integrations import integration_for
 from flask_xsms.integrations import webhook_urls
 from flask_xsms.numbers import replace_bindings
+from flask_xsms.testing import SMSClient
 
 from .signing import inbound_params
 from .signing import signed_post
@@ -73,3 +74,12 @@ def test_a_long_text_comes_back_whole_in_several_messages(example: Flask, reques
 
 def test_stop_gets_no_bot_reply(example: Flask, request_url: str) -> None:
     assert ask(example, request_url, "STOP") == []
+
+
+def test_the_demo_bot_through_the_test_helpers(example: Flask, request_url: str) -> None:
+    """What a chatbot author writes with flask_xsms.testing (see the docs, 'Testing')."""
+    sms = SMSClient(example)
+    (reply,) = sms.send(NUMBERS[0], "hi")
+    assert reply.body.startswith("Hello! This is Acme Care Assistant.")
+    assert [r.body for r in sms.send(NUMBERS[0], "1 kg of flour")] == ["You said: 1 kg of flour"]
+    assert sms.history[-1].url == request_url

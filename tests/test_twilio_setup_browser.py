@@ -8,6 +8,7 @@ import pytest
 from .browser import browser_fixture
 from .browser import context_fixture
 from .browser import ExampleServer
+from .browser import serve_example
 from .browser import signed_in_fixture
 from .signing import ACCOUNT_SID
 from .signing import AUTH_TOKEN
@@ -41,26 +42,12 @@ def example_server(
     tmp_path_factory: pytest.TempPathFactory, twilio: TwilioStandIn
 ) -> t.Iterator[ExampleServer]:
     """The example app with Twilio credentials, its REST client pointed at the stand-in."""
-    from example_app import create_app
-    from example_app import init_database
-
-    database = tmp_path_factory.mktemp("example") / "example.sqlite"
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-            "XSMS_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "XSMS_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "XSMS_TWILIO_API_BASE_URL": twilio.url,
-        }
+    yield from serve_example(
+        tmp_path_factory,
+        XSMS_TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        XSMS_TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        XSMS_TWILIO_API_BASE_URL=twilio.url,
     )
-    with app.app_context():
-        init_database()
-    server = ExampleServer(app)
-    server.start()
-    yield server
-    server.stop()
-    with app.app_context():
-        app.extensions["sqlalchemy"].engine.dispose()
 
 
 def bind(page: t.Any, number: str, application: str) -> None:
