@@ -6,7 +6,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test docs bench clean
+.PHONY: run test docs screenshots bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ $(VENV)/.installed-bench: pyproject.toml | $(PY)
 bench: $(VENV)/.installed-bench
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) benchmarks/run.py $(BENCH_ARGS)
+
+# Retake the pictures of docs/_static/screenshots/ from the browser tests.
+screenshots: $(VENV)/.installed-test
+	XSMS_UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/test_docs_screenshots.py
 
 docs: $(VENV)/.installed-test
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
