@@ -207,6 +207,18 @@ def deliver(message: Message | int) -> Message:
     return _deliver_claimed(found)
 
 
+def pending_ids(limit: int | None = None) -> list[int]:
+    """Ids of the messages waiting in the outbox, oldest first (at most ``limit``)."""
+    return list(
+        get_state().session.scalars(
+            sa.select(Message.id)
+            .where(Message.direction == "outbound", Message.status == "pending")
+            .order_by(Message.id)
+            .limit(limit)
+        )
+    )
+
+
 def send_pending(limit: int = 100) -> list[Message]:
     """Send up to ``limit`` messages that wait in the outbox, oldest first.
 
@@ -216,14 +228,8 @@ def send_pending(limit: int = 100) -> list[Message]:
     raised. Returns the messages this call sent or tried to send.
     """
     session = get_state().session
-    ids = session.scalars(
-        sa.select(Message.id)
-        .where(Message.direction == "outbound", Message.status == "pending")
-        .order_by(Message.id)
-        .limit(limit)
-    ).all()
     done = []
-    for message_id in ids:
+    for message_id in pending_ids(limit):
         message = session.get(Message, message_id)
         if message is None or not _claim(message):
             continue

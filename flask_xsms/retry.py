@@ -89,12 +89,7 @@ def plan(
     :param limit: at most this many of each kind.
     """
     session = get_state().session
-    outbound_ids = session.scalars(
-        sa.select(Message.id)
-        .where(Message.direction == "outbound", Message.status == "pending")
-        .order_by(Message.id)
-        .limit(limit)
-    ).all()
+    outbound_ids = outbound.pending_ids(limit)
     cutoff = utcnow() - dt.timedelta(seconds=older_than)
     reply = aliased(Message)
     has_reply = sa.select(reply.id).where(reply.in_reply_to_id == Message.id).exists()
