@@ -344,7 +344,7 @@ def _run_one(
 
 
 def _status_maker(
-    target: _Target, request_url: str, fallback_url: str
+    target: _Target, request_url: str | None, fallback_url: str | None
 ) -> t.Callable[..., NumberStatus]:
     def status(
         state: str, twilio: TwilioNumber | None = None, error: TwilioSetupError | None = None
@@ -364,13 +364,7 @@ def _status_maker(
 
 
 def _unknown(target: _Target, error: TwilioSetupError) -> NumberStatus:
-    return NumberStatus(
-        phone_number=target.binding.phone_number,
-        domain_id=target.binding.domain_id,
-        domain_label=target.domain_label,
-        state=UNKNOWN,
-        error=error,
-    )
+    return _status_maker(target, None, None)(UNKNOWN, error=error)
 
 
 def _lookup(client: t.Any, phone_number: str) -> TwilioNumber | None:
