@@ -33,16 +33,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.test import EnvironBuilder
 
+from . import message_store
 from . import optouts
 from . import outbound
 from .errors import InvalidWebhookRequest
 from .extension import get_state
-from .models import Conversation
 from .models import Integration
 from .models import Message
-from .models import NumberBinding
-from .numbers import find_binding
-from .models import as_utc
 from .models import utcnow
 from .segments import count_segments
 from .signals import fallback_used
@@ -152,41 +149,19 @@ def handle_inbound(
         replies are sent after the request has ended; they build the status-callback
         URL from it when ``XSMS_PUBLIC_BASE_URL`` is not set.
     """
-    session = get_state().session
     integration_id, domain_id, account_id = (
         integration.id,
         integration.domain_id,
         integration.account_id,
     )
-    binding = _binding(integration, message.to)
-    application_id = binding.application_id if binding else None
     keyword = optouts.keyword_of(message.body, message.opt_out_type)
-    conversation_id: int | None = None
-    opted_out = False
-    # One transaction stores the message and files it in its conversation; it commits
-    # before any chatbot code runs. The unique sid decides between simultaneous copies;
-    # the unique open conversation between two messages of one customer at once, and
-    # the loser files its message again.
-    for attempt in (1, 2):
-        row = _new_row(integration, message, binding)
-        row.status = PROCESSING if application_id is not None else UNROUTED
-        if application_id is None:
-            row.response_twiml = empty_response()
-        session.add(row)
-        try:
-            session.flush()
-            message_id = row.id
-            if application_id is not None:
-                opted_out = optouts.is_opted_out(account_id, message.to, message.from_)
-                conversation_id = _join_conversation(integration_id, application_id, message, row)
-            session.commit()
-            break
-        except IntegrityError:
-            session.rollback()
-            if attempt == 2 or _stored(message.sid) is not None:
-                return _replay(message.sid)  # another copy of the same MessageSid won
-    _record_keyword(account_id, message, keyword)
-    opted_out = keyword != "start" and (opted_out or keyword == "stop")
+    stored = _store(integration, message, status=PROCESSING)
+    if stored is None:
+        return _replay(message.sid)  # another copy of the same MessageSid won
+    message_id, route, conversation_id = stored
+    application_id = route.application_id if route is not None else None
+    _record_keyword(account_id, message, keyword, route)
+    opted_out = keyword != "start" and (keyword == "stop" or bool(route and route.opted_out))
 
     if application_id is None:
         logger.warning(
@@ -280,31 +255,32 @@ def _keep_fallback(
 ) -> tuple[InboundResult, str | None]:
     """Store a message the Fallback URL received, or note the error on the stored one."""
     session = get_state().session
-    account_id = integration.account_id
-    binding = _binding(integration, message.to)
-    application_id = binding.application_id if binding else None
     known = session.scalar(sa.select(Message).filter_by(sid=message.sid))
     if known is None:
-        row = _new_row(integration, message, binding)
-        row.status = FALLBACK if binding else UNROUTED
-        row.error_code = (error_code or "")[:32] or None
-        row.error_message = error
-        row.response_twiml = polite
-        session.add(row)
-        try:
-            session.commit()
-        except IntegrityError:  # the Request URL stored it at the same moment
-            session.rollback()
-            known = session.scalar(sa.select(Message).filter_by(sid=message.sid))
-        else:
-            result = InboundResult(polite, row.id, row.status)
+        stored = _store(
+            integration,
+            message,
+            status=FALLBACK,
+            error_code=(error_code or "")[:32] or None,
+            error_message=error,
+            response_twiml=polite,
+        )
+        if stored is not None:
+            message_id, route, _ = stored
             _record_keyword(
-                account_id, message, optouts.keyword_of(message.body, message.opt_out_type)
+                integration.account_id,
+                message,
+                optouts.keyword_of(message.body, message.opt_out_type),
+                route,
             )
-            if application_id is not None:
-                _join_conversation(integration.id, application_id, message, row)
-                session.commit()
-            return result, application_id
+            status = FALLBACK if route is not None else UNROUTED
+            application_id = route.application_id if route is not None else None
+            return InboundResult(polite, message_id, status), application_id
+        # the Request URL stored it at the same moment
+        known = session.scalar(sa.select(Message).filter_by(sid=message.sid))
+        application_id = known.application_id if known is not None else None
+    else:
+        application_id = known.application_id
     assert known is not None
     known.error_code = (error_code or "")[:32] or known.error_code
     known.error_message = known.error_message or error
@@ -519,15 +495,17 @@ def _answer(job: _Job) -> InboundResult:
     session = get_state().session
     stored: list[int | None] = [None] * len(messages)
     try:
-        session.execute(
-            sa.update(Message)
-            .where(Message.id == job.message_id)
-            .values(status=status, error_message="\n".join(job.errors) or None, response_twiml=twiml)
+        connection = session.connection()
+        now = utcnow()
+        message_store.store_answer(
+            connection,
+            job.message_id,
+            status=status,
+            error_message="\n".join(job.errors) or None,
+            response_twiml=twiml,
+            now=now,
         )
-        rows = [_reply_row(job, m) for m in messages]
-        session.add_all(rows)
-        session.flush()
-        ids = [r.id for r in rows]
+        ids = message_store.insert_messages(connection, [_reply_values(job, m, now) for m in messages])
         session.commit()
         stored = list(ids)
     except SQLAlchemyError:
@@ -610,38 +588,81 @@ def _notify_reply(job: _Job, message: Reply, message_id: int | None, *, via: str
     )
 
 
-def _reply_row(job: _Job, message: Reply) -> Message:
-    return Message(
-        sid=None,
-        direction="outbound",
-        integration_id=job.integration_id,
-        conversation_id=job.conversation_id,
-        application_id=job.application_id,
-        account_sid=job.message.account_sid,
-        from_number=job.message.to,
-        to_number=job.message.from_,
-        body=message.body,
-        media=[{"url": url} for url in message.media_urls],
-        num_segments=count_segments(message.body).segments if message.body else None,
-        status=REPLIED,
-        in_reply_to_id=job.message_id,
-        details={},
-    )
+def _reply_values(job: _Job, message: Reply, now: dt.datetime) -> dict[str, t.Any]:
+    return {
+        "sid": None,
+        "direction": "outbound",
+        "integration_id": job.integration_id,
+        "conversation_id": job.conversation_id,
+        "application_id": job.application_id,
+        "account_sid": job.message.account_sid,
+        "from_number": job.message.to,
+        "to_number": job.message.from_,
+        "body": message.body,
+        "media": [{"url": url} for url in message.media_urls],
+        "num_segments": count_segments(message.body).segments if message.body else None,
+        "status": REPLIED,
+        "in_reply_to_id": job.message_id,
+        "details": {},
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 # -- storage ---------------------------------------------------------------------------
 
 
+def _store(
+    integration: Integration, message: InboundMessage, *, status: str, **values: t.Any
+) -> tuple[int, message_store.Route | None, int | None] | None:
+    """Store ``message`` in its conversation and commit: (id, route, conversation id).
+
+    ``status`` is the message's status when a binding of the domain knows ``To``; it is
+    ``unrouted`` otherwise. ``None`` means another copy of its ``MessageSid`` was stored
+    first. The unique open conversation decides between two messages of one customer
+    at once: the loser files its message again.
+    """
+    session = get_state().session
+    timeout = dt.timedelta(seconds=float(current_app.config["XSMS_CONVERSATION_TIMEOUT"]))
+    for attempt in (1, 2):
+        now = utcnow()
+        try:
+            connection = session.connection()
+            route = message_store.route(
+                connection,
+                integration_id=integration.id,
+                account_id=integration.account_id,
+                number=message.to,
+                customer=message.from_,
+            )
+            conversation_id = None
+            if route is not None:
+                conversation_id = message_store.file_in_conversation(
+                    connection,
+                    route,
+                    integration_id=integration.id,
+                    customer=message.from_,
+                    service_number=message.to,
+                    now=now,
+                    timeout=timeout,
+                )
+            else:
+                status = UNROUTED
+                values.setdefault("response_twiml", empty_response())
+            row = _inbound_values(integration.id, message, route, conversation_id, now)
+            message_id = message_store.insert_message(connection, {**row, "status": status, **values})
+            session.commit()
+            return message_id, route, conversation_id
+        except IntegrityError:
+            session.rollback()
+            if attempt == 2 or _stored(message.sid) is not None:
+                return None
+    raise AssertionError("unreachable")
+
+
 def _stored(sid: str) -> tuple[int, str, str | None] | None:
     """(id, status, response_twiml) of the message stored under ``sid``, read afresh."""
-    row = (
-        get_state()
-        .session.execute(
-            sa.select(Message.id, Message.status, Message.response_twiml).filter_by(sid=sid)
-        )
-        .one_or_none()
-    )
-    return None if row is None else (row[0], row[1], row[2])
+    return message_store.stored(get_state().session.connection(), sid)
 
 
 def _replay(sid: str) -> InboundResult:
@@ -666,75 +687,46 @@ def _replay(sid: str) -> InboundResult:
         time.sleep(_POLL_SECONDS)
 
 
-def _binding(integration: Integration, number: str) -> NumberBinding | None:
-    """The domain's binding of ``number``, found through the unique (account, number) index."""
-    binding = find_binding(integration.account_id, number)
-    return binding if binding is not None and binding.integration_id == integration.id else None
-
-
-def _new_row(
-    integration: Integration, message: InboundMessage, binding: NumberBinding | None
-) -> Message:
-    return Message(
-        sid=message.sid,
-        direction="inbound",
-        integration_id=integration.id,
-        application_id=binding.application_id if binding else None,
-        account_sid=message.account_sid,
-        from_number=message.from_,
-        to_number=message.to,
-        body=message.body,
-        media=[{"url": m.url, "content_type": m.content_type or ""} for m in message.media],
-        num_segments=(
+def _inbound_values(
+    integration_id: int,
+    message: InboundMessage,
+    route: message_store.Route | None,
+    conversation_id: int | None,
+    now: dt.datetime,
+) -> dict[str, t.Any]:
+    return {
+        "sid": message.sid,
+        "direction": "inbound",
+        "integration_id": integration_id,
+        "conversation_id": conversation_id,
+        "application_id": route.application_id if route is not None else None,
+        "account_sid": message.account_sid,
+        "from_number": message.from_,
+        "to_number": message.to,
+        "body": message.body,
+        "media": [{"url": m.url, "content_type": m.content_type or ""} for m in message.media],
+        "num_segments": (
             message.num_segments
             if message.num_segments is not None
             else count_segments(message.body).segments if message.body else None
         ),
-        details=dict(message.params),
-    )
+        "details": dict(message.params),
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
-def _join_conversation(
-    integration_id: int, application_id: str, message: InboundMessage, row: Message
-) -> int:
-    """Put ``row`` in the open conversation of (application, customer), or a new one."""
-    session = get_state().session
-    now = utcnow()
-    timeout = dt.timedelta(seconds=float(current_app.config["XSMS_CONVERSATION_TIMEOUT"]))
-    conversation = session.scalar(
-        sa.select(Conversation)
-        .filter_by(
-            integration_id=integration_id,
-            application_id=application_id,
-            customer_number=message.from_,
-            closed_at=None,
-        )
-        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
-        .limit(1)
-    )
-    if conversation is not None and as_utc(conversation.last_message_at) + timeout < now:
-        conversation.closed_at = now
-        conversation = None
-    if conversation is None:
-        conversation = Conversation(
-            integration_id=integration_id,
-            application_id=application_id,
-            customer_number=message.from_,
-            service_number=message.to,
-            started_at=now,
-            last_message_at=now,
-        )
-        session.add(conversation)
-    else:
-        conversation.last_message_at = now
-    session.flush()
-    row.conversation_id = conversation.id
-    return conversation.id
-
-
-def _record_keyword(account_id: str, message: InboundMessage, keyword: str | None) -> None:
+def _record_keyword(
+    account_id: str,
+    message: InboundMessage,
+    keyword: str | None,
+    route: message_store.Route | None,
+) -> None:
+    """Record a STOP-family or START-family keyword as the customer's opt-out."""
     if keyword not in ("stop", "start"):
         return
+    if keyword == "start" and route is not None and not route.opted_out:
+        return  # not opted out: nothing to opt back in to
     reason = "OptOutType" if message.opt_out_type else message.body.strip().upper()[:64]
     optouts.set_opted_out(account_id, message.to, message.from_, keyword == "stop", reason)
     logger.info(

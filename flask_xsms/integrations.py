@@ -47,9 +47,13 @@ def integration_for(domain: Domain, *, create: bool = True) -> Integration | Non
     return integration
 
 
+_BY_WEBHOOK_ID = sa.select(Integration).where(Integration.webhook_id == sa.bindparam("webhook_id"))
+
+
 def integration_by_webhook_id(webhook_id: str) -> Integration | None:
     """The integration whose webhook URLs carry ``webhook_id``, or ``None``."""
-    return get_state().session.scalar(sa.select(Integration).filter_by(webhook_id=webhook_id))
+    # Built once: every webhook request runs it.
+    return get_state().session.scalar(_BY_WEBHOOK_ID, {"webhook_id": webhook_id})
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,6 +14,7 @@ GSM7_BASIC = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+_GSM7 = GSM7_BASIC | GSM7_EXTENSION
 
 GSM7_SINGLE, GSM7_PART = 160, 153
 UCS2_SINGLE, UCS2_PART = 70, 67
@@ -30,16 +31,17 @@ class SegmentCount:
 
 def is_gsm7(text: str) -> bool:
     """Whether every character of ``text`` has a GSM-7 encoding."""
-    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+    return _GSM7.issuperset(text)
 
 
 def count_segments(text: str) -> SegmentCount:
     """Count the segments of ``text`` (an empty text takes one)."""
     gsm7 = is_gsm7(text)
-    units = sum(char_units(ch, gsm7) for ch in text)
     if gsm7:
+        units = len(text) + sum(map(text.count, GSM7_EXTENSION))
         single, part, encoding = GSM7_SINGLE, GSM7_PART, "GSM-7"
     else:
+        units = len(text.encode("utf-16-le", "surrogatepass")) // 2
         single, part, encoding = UCS2_SINGLE, UCS2_PART, "UCS-2"
     segments = 1 if units <= single else -(-units // part)
     return SegmentCount(encoding, units, segments)

@@ -20,6 +20,7 @@ from flask_xsms import signals
 from flask_xsms.extension import get_state
 from flask_xsms.inbound import wait_for_chatbots
 from flask_xsms.models import Conversation
+from flask_xsms.models import OptOut
 from flask_xsms.optouts import is_opted_out
 
 from .signing import CUSTOMER
@@ -485,6 +486,16 @@ def test_start_opts_back_in_and_the_chatbot_answers(
     response, _ = post(client, bound, Body="start")
     assert twiml_messages(response) == [Sent("Welcome back")]
     assert not is_opted_out("acme", CARE_NUMBER, CUSTOMER)
+
+
+def test_yes_from_a_customer_who_never_opted_out_records_nothing(
+    client: FlaskClient, bound: Bound, subscribe: Subscribe
+) -> None:
+    subscribe(lambda sender, *, keyword, **kw: f"keyword {keyword}")
+    response, _ = post(client, bound, Body="Yes")
+    assert twiml_messages(response) == [Sent("keyword start")]
+    session = get_state(bound.app).session
+    assert session.scalars(sa.select(OptOut)).all() == []
 
 
 def test_stop_to_an_unrouted_number_is_recorded_too(client: FlaskClient, bound: Bound) -> None:

@@ -1,0 +1,203 @@
+"""The Request URL's reads and writes, as SQLAlchemy Core statements.
+
+Every Twilio message goes through these, so they skip the ORM's unit of work: one
+statement finds the binding of the ``To`` number together with the customer's opt-out
+and open conversation, and the message, its conversation and (later) its answer are
+written with plain ``INSERT``/``UPDATE`` statements built once, on the session's own
+connection and transaction. Other code keeps using the ORM models of the same tables.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import typing as t
+
+import sqlalchemy as sa
+
+from .models import Conversation
+from .models import Message
+from .models import NumberBinding
+from .models import OptOut
+from .models import as_utc
+
+_bindings = NumberBinding.__table__
+_opt_outs = OptOut.__table__
+_conversations = Conversation.__table__
+_messages = Message.__table__
+
+_ROUTE = (
+    sa.select(
+        _bindings.c.application_id,
+        _opt_outs.c.opted_out,
+        _conversations.c.id,
+        _conversations.c.last_message_at,
+    )
+    .select_from(_bindings)
+    .outerjoin(
+        _opt_outs,
+        sa.and_(
+            _opt_outs.c.account_id == _bindings.c.account_id,
+            _opt_outs.c.service_number == sa.bindparam("scope"),
+            _opt_outs.c.customer_number == sa.bindparam("customer"),
+        ),
+    )
+    .outerjoin(
+        _conversations,
+        sa.and_(
+            _conversations.c.integration_id == _bindings.c.integration_id,
+            _conversations.c.application_id == _bindings.c.application_id,
+            _conversations.c.customer_number == sa.bindparam("customer"),
+            _conversations.c.closed_at.is_(None),
+        ),
+    )
+    .where(
+        _bindings.c.account_id == sa.bindparam("account_id"),
+        _bindings.c.phone_number == sa.bindparam("number"),
+        _bindings.c.integration_id == sa.bindparam("integration_id"),
+    )
+)
+_TOUCH_CONVERSATION = (
+    sa.update(_conversations)
+    .where(_conversations.c.id == sa.bindparam("conversation_id"))
+    .values(last_message_at=sa.bindparam("now"))
+)
+_CLOSE_CONVERSATION = (
+    sa.update(_conversations)
+    .where(_conversations.c.id == sa.bindparam("conversation_id"))
+    .values(closed_at=sa.bindparam("now"))
+)
+_NEW_CONVERSATION = sa.insert(_conversations)
+_NEW_MESSAGE = sa.insert(_messages)
+_ANSWER = (
+    sa.update(_messages)
+    .where(_messages.c.id == sa.bindparam("message_id"))
+    .values(
+        status=sa.bindparam("status"),
+        error_message=sa.bindparam("error_message"),
+        response_twiml=sa.bindparam("response_twiml"),
+        updated_at=sa.bindparam("now"),
+    )
+)
+_STORED = sa.select(_messages.c.id, _messages.c.status, _messages.c.response_twiml).where(
+    _messages.c.sid == sa.bindparam("sid")
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    """Where an inbound message goes: the bound application, and what is known of the
+    customer there (opted out; the open conversation and its last message)."""
+
+    application_id: str
+    opted_out: bool
+    conversation_id: int | None
+    last_message_at: dt.datetime | None
+
+
+def route(
+    connection: sa.Connection,
+    *,
+    integration_id: int,
+    account_id: str,
+    number: str,
+    customer: str,
+    scope: str | None = None,
+) -> Route | None:
+    """The route of a message to ``number`` from ``customer`` in one integration, or
+    ``None`` when no binding of that integration holds ``number``.
+
+    :param scope: the number (or service) whose opt-outs apply; ``number`` by default.
+    """
+    row = connection.execute(
+        _ROUTE,
+        {
+            "account_id": account_id,
+            "number": number,
+            "integration_id": integration_id,
+            "customer": customer,
+            "scope": scope or number,
+        },
+    ).first()
+    if row is None:
+        return None
+    return Route(row[0], bool(row[1]), row[2], row[3])
+
+
+def file_in_conversation(
+    connection: sa.Connection,
+    route: Route,
+    *,
+    integration_id: int,
+    customer: str,
+    service_number: str,
+    now: dt.datetime,
+    timeout: dt.timedelta,
+) -> int:
+    """The id of the conversation a message of ``route`` joins: the open one, touched,
+    unless inactive for longer than ``timeout`` (then closed and a new one started).
+
+    A new open conversation can collide with one started at the same moment
+    (:class:`sqlalchemy.exc.IntegrityError` on the unique open-conversation index).
+    """
+    if route.conversation_id is not None:
+        last = route.last_message_at
+        if last is not None and as_utc(last) + timeout >= now:
+            connection.execute(
+                _TOUCH_CONVERSATION, {"conversation_id": route.conversation_id, "now": now}
+            )
+            return route.conversation_id
+        connection.execute(
+            _CLOSE_CONVERSATION, {"conversation_id": route.conversation_id, "now": now}
+        )
+    result = connection.execute(
+        _NEW_CONVERSATION,
+        {
+            "integration_id": integration_id,
+            "application_id": route.application_id,
+            "customer_number": customer,
+            "service_number": service_number,
+            "started_at": now,
+            "last_message_at": now,
+        },
+    )
+    return t.cast(int, result.inserted_primary_key[0])
+
+
+def insert_message(connection: sa.Connection, values: dict[str, t.Any]) -> int:
+    """Insert one message row; returns its id. A repeated ``sid`` raises
+    :class:`sqlalchemy.exc.IntegrityError`."""
+    result = connection.execute(_NEW_MESSAGE, values)
+    return t.cast(int, result.inserted_primary_key[0])
+
+
+def insert_messages(connection: sa.Connection, rows: list[dict[str, t.Any]]) -> list[int]:
+    """Insert message rows in order; returns their ids."""
+    return [insert_message(connection, row) for row in rows]
+
+
+def store_answer(
+    connection: sa.Connection,
+    message_id: int,
+    *,
+    status: str,
+    error_message: str | None,
+    response_twiml: str,
+    now: dt.datetime,
+) -> None:
+    """Record the outcome of an inbound message and the TwiML it was answered with."""
+    connection.execute(
+        _ANSWER,
+        {
+            "message_id": message_id,
+            "status": status,
+            "error_message": error_message,
+            "response_twiml": response_twiml,
+            "now": now,
+        },
+    )
+
+
+def stored(connection: sa.Connection, sid: str) -> tuple[int, str, str | None] | None:
+    """(id, status, response_twiml) of the message stored under ``sid``."""
+    row = connection.execute(_STORED, {"sid": sid}).first()
+    return None if row is None else (row[0], row[1], row[2])
