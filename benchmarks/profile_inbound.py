@@ -1,11 +1,12 @@
 """Where the time of one inbound message goes, in-process (no gunicorn, no wrk).
 
-    python benchmarks/profile_inbound.py [--requests 500] [--url URL] [--profile]
+    python benchmarks/profile_inbound.py [--requests 500] [--url URL] [--profile [--sort tottime]]
 
 Seeds the example app (``seed.py``, 10 bound numbers) on a SQLite file in WAL mode (or
-``--url``), posts distinct signed inbound SMS through Flask's test client and prints the
-milliseconds per request, the SQL statements and commits per request and, with
-``--profile``, the top of ``cProfile``'s cumulative listing.
+``--url``; on PostgreSQL, in a fresh schema ``xsms_profile``), posts distinct signed
+inbound SMS through Flask's test client and prints the milliseconds (wall and CPU) per
+request, the SQL statements and commits per request and, with ``--profile``, the top of
+``cProfile``'s listing in CPU time (``--sort`` picks the order).
 """
 from __future__ import annotations
 
@@ -43,6 +44,10 @@ def main() -> int:
     )
     args = parser.parse_args()
     url = args.url or f"sqlite:///{tempfile.mkdtemp(prefix='xsms-profile-')}/xsms.sqlite"
+    if url.startswith("postgresql"):
+        from run import fresh_schema
+
+        url = fresh_schema(url, "xsms_profile")  # never the server's public schema
     subprocess.run([sys.executable, str(HERE / "seed.py"), url, "10"], check=True, cwd=HERE)
     os.environ["BENCH_DB_PROFILE"] = url
 
