@@ -6,6 +6,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
+from . import diagnostics
 from . import migrate
 from . import numbers
 from . import outbound
@@ -154,6 +155,21 @@ def _reason(error: XSMSError) -> str:
         return text + "."
     description = getattr(error, "description", None)
     return description if isinstance(description, str) and description else str(error)
+
+
+@xsms_cli.command("doctor")
+@click.option("--domain", "domain_id", help="Only this IA Domain (its id).")
+def doctor(domain_id: str | None) -> None:
+    """Check the configuration, credentials, Request URLs and recent refused webhooks.
+
+    Tests each Request URL with a signed request when XSMS_PUBLIC_BASE_URL is set.
+    Exits with status 1 when a check finds a problem.
+    """
+    checks = diagnostics.doctor(domain_id)
+    for check in checks:
+        click.echo(f"{'ok' if check.ok else 'PROBLEM':8} {check.name}: {check.text}")
+    if not all(c.ok for c in checks):
+        raise click.exceptions.Exit(1)
 
 
 @xsms_cli.command("twilio-check")

@@ -62,6 +62,10 @@ DEFAULTS: dict[str, t.Any] = {
     "SPLIT_AT_SEGMENTS": False,
     # Log a "replies_too_long" warning when a chatbot's answer needs more segments.
     "MAX_REPLY_SEGMENTS": 10,
+    # Refused webhook requests kept per IA Domain for the settings page and `doctor`.
+    "WEBHOOK_REJECTIONS_KEPT": 50,
+    # Seconds after which a refused webhook request is forgotten (30 days).
+    "WEBHOOK_REJECTIONS_MAX_AGE": 2592000,
     # Serve the SMS simulator page (also on whenever app.debug is true).
     "SIMULATOR": False,
 }

@@ -314,7 +314,12 @@ def _check_webhook_config(app: Flask) -> None:
             " choose a value well below 15.",
             stacklevel=4,
         )
-    for key in ("XSMS_MAX_REQUEST_SIZE", "XSMS_CONVERSATION_TIMEOUT"):
+    for key in (
+        "XSMS_MAX_REQUEST_SIZE",
+        "XSMS_CONVERSATION_TIMEOUT",
+        "XSMS_WEBHOOK_REJECTIONS_KEPT",
+        "XSMS_WEBHOOK_REJECTIONS_MAX_AGE",
+    ):
         value = app.config[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             raise ValueError(f"{key} must be a positive number, not {value!r}.")

@@ -90,3 +90,7 @@ class TwilioConfigureForm(FlaskForm):
 
     The numbers come as repeated ``phone_number`` fields; none means all of them.
     """
+
+
+class WebhookTestForm(FlaskForm):
+    """A request to test the domain's Request URL with a signed request: its CSRF token."""

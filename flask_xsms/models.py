@@ -195,3 +195,33 @@ class OptOut(Base):
     #: What made it so: the keyword, "OptOutType", or "error 21610".
     reason: Mapped[str] = mapped_column(sa.String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WebhookRejection(Base):
+    """A webhook request refused with 403, kept so that operators can see why.
+
+    Fields: ``endpoint`` (``sms``, ``fallback`` or ``status``), ``reason``
+    (``bad_signature``, ``missing_signature``, ``wrong_account``, ``no_credentials``),
+    ``validated_url`` (the URL the signature was checked against), ``matched_url`` (the
+    URL that Twilio's signature does match, when one of the likely variants does),
+    ``headers`` (only Host and the forwarding headers), ``details``. Never the signature
+    or a token.
+    """
+
+    __tablename__ = "xsms_webhook_rejection"
+    __table_args__ = (
+        sa.Index("ix_xsms_webhook_rejection_integration_created", "integration_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    integration_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("xsms_integration.id", ondelete="CASCADE")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    endpoint: Mapped[str] = mapped_column(sa.String(16))
+    reason: Mapped[str] = mapped_column(sa.String(32))
+    validated_url: Mapped[str] = mapped_column(sa.Text)
+    matched_url: Mapped[str | None] = mapped_column(sa.Text)
+    headers: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+    #: What the analysis found: ``base_url`` (the public base URL Twilio used).
+    details: Mapped[dict[str, t.Any]] = mapped_column(sa.JSON, default=dict)

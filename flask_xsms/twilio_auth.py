@@ -18,6 +18,7 @@ from flask import request
 from flask import Response
 from twilio.request_validator import RequestValidator
 
+from . import diagnostics
 from .extension import get_state
 from .integrations import integration_by_webhook_id
 from .types import Credentials
@@ -95,8 +96,9 @@ def authenticate(webhook_id: str) -> Integration:
             integration.domain_id,
             integration.account_id,
         )
+        _record(integration.id, diagnostics.NO_CREDENTIALS, current_validation_url())
         abort(_forbidden())
-    _check(credentials, what=f"IA Domain {integration.domain_id!r}")
+    _check(credentials, what=f"IA Domain {integration.domain_id!r}", integration_id=integration.id)
     return integration
 
 
@@ -153,7 +155,9 @@ def _skip_validation() -> bool:
     return True
 
 
-def _check(credentials: Credentials, *, what: str) -> None:
+def _check(credentials: Credentials, *, what: str, integration_id: int | None = None) -> None:
+    """Refuse the request (403) unless Twilio signed it for this account. A refusal is
+    recorded for the settings page when the integration is known."""
     url = current_validation_url()
     signature = request.headers.get(SIGNATURE_HEADER)
     if not signature_is_valid(credentials.auth_token, url, request.form, signature):
@@ -165,10 +169,35 @@ def _check(credentials: Credentials, *, what: str) -> None:
             "bad signature" if signature else f"no {SIGNATURE_HEADER} header",
             url,
         )
+        if integration_id is not None:
+            reason = diagnostics.BAD_SIGNATURE if signature else diagnostics.MISSING_SIGNATURE
+            _record(integration_id, reason, url, signature, credentials.auth_token)
         abort(_forbidden())
     if request.form.get("AccountSid") != credentials.account_sid:
         logger.warning("Refused a webhook request for %s: AccountSid is not the account's.", what)
+        if integration_id is not None:
+            _record(integration_id, diagnostics.WRONG_ACCOUNT, url)
         abort(_forbidden())
+
+
+def _record(
+    integration_id: int,
+    reason: str,
+    url: str,
+    signature: str | None = None,
+    auth_token: str | None = None,
+) -> None:
+    diagnostics.record_rejection(
+        integration_id,
+        reason,
+        endpoint=request.path.rsplit("/", 1)[-1],
+        validated_url=url,
+        headers=request.headers,
+        params=request.form,
+        signature=signature,
+        auth_token=auth_token,
+        path=request.path,
+    )
 
 
 def _forbidden() -> Response:

@@ -9,12 +9,14 @@ from flask import request
 from flask import url_for
 from werkzeug.wrappers import Response
 
+from . import diagnostics
 from . import message_log
 from . import numbers
 from . import optouts
 from .errors import BindingError
 from .extension import get_state
 from .forms import SettingsForm
+from .forms import WebhookTestForm
 from .integrations import integration_for
 from .inbound import UNROUTED
 from .integrations import webhook_urls
@@ -44,6 +46,9 @@ def create_blueprint() -> Blueprint:
         "/domains/<domain_id>/twilio-sms", view_func=settings, methods=["GET", "POST"]
     )
     bp.add_url_rule("/domains/<domain_id>/twilio-sms/messages", view_func=messages)
+    bp.add_url_rule(
+        "/domains/<domain_id>/twilio-sms/test-webhook", view_func=test_webhook, methods=["POST"]
+    )
     return bp
 
 
@@ -93,6 +98,7 @@ def _render_settings(
     form.set_applications(applications)
     integration = integration_for(domain)
     assert integration is not None
+    rejections = diagnostics.recent_rejections(integration.id)
     return render_template(
         "xsms/settings.html",
         domain=domain,
@@ -101,7 +107,24 @@ def _render_settings(
         applications=applications,
         urls=webhook_urls(integration),
         unsaved=unsaved,
+        rejections=rejections,
+        diagnosis=diagnostics.explain(rejections[0]) if rejections else None,
+        webhook_test_form=WebhookTestForm(),
+        as_utc=as_utc,
     )
+
+
+def test_webhook(domain_id: str) -> Response:
+    """The Test webhook button: post a signed request to the domain's Request URL."""
+    domain = get_state().manageable_domain(domain_id)
+    if not WebhookTestForm().validate_on_submit():
+        flash(EXPIRED_MESSAGE.replace("Nothing was saved", "Nothing was tested"), "error")
+    else:
+        integration = integration_for(domain)
+        assert integration is not None
+        result = diagnostics.send_test_webhook(integration)
+        flash(result.message, "success" if result.ok else "error")
+    return redirect(url_for("xsms.settings", domain_id=domain.id, _anchor="xsms-webhook-check"))
 
 
 def messages(domain_id: str) -> str:

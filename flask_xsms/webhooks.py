@@ -15,11 +15,13 @@ from flask import request
 from flask import Response
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import diagnostics
 from . import inbound as inbound_service
 from . import outbound
 from . import twilio_auth
 from .errors import InvalidWebhookRequest
 from .extension import get_state
+from .twiml import empty_response
 
 if t.TYPE_CHECKING:
     from .models import Integration
@@ -42,10 +44,13 @@ def inbound(webhook_id: str) -> Response:
 
     When the message can't be stored (the database is down) it answers 503, so that
     Twilio calls the Fallback URL, which answers the customer politely and stores the
-    message if it can.
+    message if it can. A signed request of the settings page's Test webhook button
+    (:data:`~flask_xsms.diagnostics.TEST_PARAMETER`) gets an empty answer, nothing more.
     """
     try:
         integration = twilio_auth.authenticate(webhook_id)
+        if request.form.get(diagnostics.TEST_PARAMETER):
+            return _twiml(empty_response())
         message = inbound_service.parse_inbound(request.form)
         result = inbound_service.handle_inbound(integration, message, url_root=request.url_root)
     except SQLAlchemyError:
