@@ -145,6 +145,8 @@ def candidate_urls(
     path = path or checked.path
     query = f"?{checked.query}" if checked.query else ""
     hosts = [checked.netloc]
+    if headers.get("Host"):
+        hosts.append(headers["Host"])
     schemes = [checked.scheme]
     prefixes = [checked.path[: len(checked.path) - len(path)] if checked.path.endswith(path) else ""]
     forwarded = _forwarded(headers)
