@@ -38,6 +38,16 @@ DEFAULTS: dict[str, t.Any] = {
     # Attempts per outbound message before a retryable error (429, 5xx, no connection)
     # marks it failed.
     "SEND_MAX_ATTEMPTS": 5,
+    # How stored messages are sent: "process" (in the process that stores them) or
+    # "celery" (by the tasks of flask_xsms.celery_tasks.init_celery in Celery workers).
+    "SEND_VIA": "process",
+    # Seconds before the first retry of a Celery delivery after a retryable error; each
+    # retry waits twice as long, with jitter, up to 10 minutes.
+    "SEND_RETRY_DELAY": 2.0,
+    # Seconds after which a message claimed by a worker and never sent (the worker died)
+    # goes back to the outbox for the next flask_xsms.celery_tasks sweep. Longer than
+    # TWILIO_TIMEOUT, so a slow send is never taken for a dead one.
+    "SEND_CLAIM_TIMEOUT": 300,
     # Check X-Twilio-Signature on every webhook. False is for local development only.
     "VALIDATE_SIGNATURES": True,
     # Largest webhook request body accepted, in bytes; larger ones get 413.

@@ -292,6 +292,18 @@ def _check_config(app: Flask) -> None:
             "XSMS_TWILIO_API_BASE_URL must be an absolute URL such as 'http://127.0.0.1:8765',"
             f" or None for Twilio's own API, not {api!r}."
         )
+    via = app.config["XSMS_SEND_VIA"]
+    if via not in ("process", "celery"):
+        raise ValueError(f"XSMS_SEND_VIA must be 'process' or 'celery', not {via!r}.")
+    for key in ("XSMS_SEND_RETRY_DELAY", "XSMS_SEND_CLAIM_TIMEOUT"):
+        value = app.config[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ValueError(f"{key} must be a positive number of seconds, not {value!r}.")
+    if app.config["XSMS_SEND_CLAIM_TIMEOUT"] <= timeout:
+        raise ValueError(
+            "XSMS_SEND_CLAIM_TIMEOUT must be longer than XSMS_TWILIO_TIMEOUT, or a slow send"
+            " would be taken for a dead worker's and sent twice."
+        )
     _check_webhook_config(app)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections.abc as c
 import contextlib
+import datetime as dt
 import logging
 import typing as t
 
@@ -196,12 +197,7 @@ def deliver(message: Message | int) -> Message:
 
     :raises SendError: (a subclass of it) when sending failed; the error is stored.
     """
-    if isinstance(message, int):
-        found = get_state().session.get(Message, message)
-        if found is None:
-            raise LookupError(f"There is no stored message with id {message}.")
-    else:
-        found = message
+    found = _stored_message(message)
     if not _claim(found):
         return found
     return _deliver_claimed(found)
@@ -409,15 +405,78 @@ def _send_stored(messages: list[Message]) -> None:
         raise error
     if not current_app.config["XSMS_SEND_IMMEDIATELY"]:
         return
-    for i, message in enumerate(messages):
+    if current_app.config["XSMS_SEND_VIA"] == "celery":
+        _enqueue([m.id for m in messages])
+        return
+    deliver_in_order(messages)
+
+
+def deliver_in_order(messages: c.Sequence[Message | int]) -> list[Message]:
+    """Deliver stored messages (the parts of one text) one after the other.
+
+    A message that is no longer pending is skipped, so running this again after a
+    retryable error sends only what is left. A final error marks the parts after it
+    failed too, since the same error would stop them.
+
+    :raises SendError: from the first part that failed.
+    """
+    found = [_stored_message(m) for m in messages]
+    for i, message in enumerate(found):
         try:
             deliver(message)
         except SendError as error:
             if not error.retryable:
-                # The same error would stop the parts that follow.
-                for rest in messages[i + 1 :]:
-                    _record_failure(rest, error, retry=False)
+                for rest in found[i + 1 :]:
+                    if rest.status == "pending":
+                        _record_failure(rest, error, retry=False)
             raise
+    return found
+
+
+def release_stale_claims(older_than: float) -> int:
+    """Put back in the outbox the messages claimed more than ``older_than`` seconds ago
+    and never sent (their worker died); returns how many."""
+    session = get_state().session
+    cutoff = utcnow() - dt.timedelta(seconds=older_than)
+    result = session.execute(
+        sa.update(Message)
+        .where(
+            Message.direction == "outbound",
+            Message.status == "sending",
+            Message.updated_at < cutoff,
+        )
+        .values(status="pending", updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    if result.rowcount:
+        logger.warning(
+            "%d outbound message(s) claimed more than %s s ago were never sent; back in the"
+            " outbox.",
+            result.rowcount,
+            older_than,
+        )
+    return int(result.rowcount or 0)
+
+
+def _enqueue(ids: list[int]) -> None:
+    """Hand stored messages to the Celery tasks of :func:`flask_xsms.celery_tasks.init_celery`."""
+    tasks = current_app.extensions.get("xsms_celery")
+    if tasks is None:
+        raise RuntimeError(
+            "XSMS_SEND_VIA is 'celery' but no Celery app was set up: call"
+            " flask_xsms.celery_tasks.init_celery(celery_app, flask_app)."
+        )
+    tasks.enqueue(ids)
+
+
+def _stored_message(message: Message | int) -> Message:
+    if not isinstance(message, int):
+        return message
+    found = get_state().session.get(Message, message)
+    if found is None:
+        raise LookupError(f"There is no stored message with id {message}.")
+    return found
 
 
 def _claim(message: Message) -> bool:

@@ -135,8 +135,9 @@ def test_settings_page_has_the_products_words_and_labels(client: FlaskClient) ->
     assert delete["aria-label"] == "Delete"
     assert delete["type"] == "button"
     assert delete.find("svg")["aria-hidden"] == "true"
-    # The only submit button is Save, so Enter in a field saves instead of deleting a row.
-    submits = [b for b in page.find_all("button") if b.get("type") == "submit"]
+    # The form's only submit button is Save, so Enter in a field saves instead of deleting a row.
+    form = page.find("form", data_xsms_settings=True)
+    submits = [b for b in form.find_all("button") if b.get("type") == "submit"]
     assert [b.text for b in submits] == ["Save"]
     cancel = page.find("a", data_xsms_cancel=True)
     assert cancel.text == "Cancel"

@@ -1,0 +1,52 @@
+"""The test host with Celery, as the worker processes of tests/test_celery.py build it.
+
+``celery -A tests.celery_host:celery worker`` reads its settings from ``XSMS_CELERY_*``
+environment variables; the tests build the same pair in their own process with
+:func:`make`.
+"""
+from __future__ import annotations
+
+import os
+import typing as t
+
+from celery import Celery
+from flask import Flask
+
+from flask_xsms.celery_tasks import CeleryDelivery
+from flask_xsms.celery_tasks import init_celery
+
+from .hostapp import create_host_app
+
+
+def make(
+    broker: str, database_url: str, api_url: str, queue: str, **config: t.Any
+) -> tuple[Flask, Celery, CeleryDelivery]:
+    app = create_host_app(
+        database_url,
+        XSMS_SEND_VIA="celery",
+        XSMS_TWILIO_API_BASE_URL=api_url,
+        XSMS_PUBLIC_BASE_URL="https://sms.example.com",
+        XSMS_SEND_RETRY_DELAY=0.2,
+        **config,
+    )
+    celery = Celery("xsms-test", broker=broker)
+    celery.conf.update(
+        task_default_queue=queue,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        # Redis gives an unacknowledged task back after this many seconds.
+        broker_transport_options={"visibility_timeout": 3},
+        worker_hijack_root_logger=False,
+    )
+    return app, celery, init_celery(celery, app)
+
+
+if os.environ.get("XSMS_CELERY_BROKER"):
+    flask_app, celery, tasks = make(
+        os.environ["XSMS_CELERY_BROKER"],
+        os.environ["XSMS_CELERY_DATABASE"],
+        os.environ["XSMS_CELERY_API"],
+        os.environ["XSMS_CELERY_QUEUE"],
+        XSMS_TWILIO_TIMEOUT=float(os.environ.get("XSMS_CELERY_TWILIO_TIMEOUT", "10")),
+        XSMS_SEND_CLAIM_TIMEOUT=float(os.environ.get("XSMS_CELERY_CLAIM_TIMEOUT", "300")),
+    )
