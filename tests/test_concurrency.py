@@ -1,0 +1,93 @@
+"""Several OS processes at once on one PostgreSQL database: the database decides."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+import sys
+import time
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from flask_xsms.extension import get_state
+from flask_xsms.models import NumberBinding
+from flask_xsms.numbers import replace_bindings
+
+from .hostapp import Directory
+
+pytestmark = pytest.mark.postgresql
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+NUMBER = "+14155550177"
+
+#: One process's save: wait for the common start, then bind NUMBER in one domain.
+SAVE = """
+import json, sys, time
+import sqlalchemy as sa
+from tests.hostapp import create_host_app
+from flask_xsms import Pair
+from flask_xsms.errors import BindingError
+from flask_xsms.extension import get_state
+from flask_xsms.numbers import replace_bindings
+
+url, domain_id, application_id, number, start = sys.argv[1:]
+app = create_host_app(url)
+with app.app_context():
+    domain = app.extensions["test_directory"].domains[domain_id]
+    session = get_state(app).session
+    session.execute(sa.text("SELECT 1"))  # connect before the start
+    session.rollback()
+    time.sleep(max(0.0, float(start) - time.time()))
+    try:
+        replace_bindings(domain, [Pair(number, application_id)])
+    except BindingError as e:
+        print(json.dumps({"won": False, "domain": domain_id, "errors": [x.as_dict() for x in e.errors]}))
+    else:
+        print(json.dumps({"won": True, "domain": domain_id}))
+"""
+
+
+@pytest.fixture
+def pg_app(app: Flask, database_url: str, postgresql_url: str) -> Flask:
+    if database_url != postgresql_url:
+        pytest.skip("processes share a PostgreSQL database")
+    return app
+
+
+def test_one_number_saved_into_several_domains_at_once_goes_to_one(
+    pg_app: Flask, directory: Directory, database_url: str
+) -> None:
+    # the three domains of account acme, each saving the number for its Customer Assistant
+    contenders = [("1", "11"), ("2", "21"), ("3", "31")] * 2
+    for domain_id, _ in contenders:
+        replace_bindings(directory.domains[domain_id], [])  # the integrations exist
+    start = time.time() + 3.0
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", SAVE, database_url, d, a, NUMBER, str(start)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for d, a in contenders
+    ]
+    results = []
+    for process in processes:
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    # two saves of one domain both succeed (the second replaces the first); one domain wins
+    winners = {r["domain"] for r in results if r["won"]}
+    assert len(winners) == 1, results
+    for loser in (r for r in results if not r["won"]):
+        (error,) = loser["errors"]
+        assert (error["row"], error["field"]) == (0, "phone_number")
+        assert error["message"]
+    session = get_state(pg_app).session
+    session.rollback()
+    owners = session.scalars(sa.select(NumberBinding.domain_id).filter_by(phone_number=NUMBER))
+    assert set(owners) == winners
