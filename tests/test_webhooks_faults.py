@@ -55,7 +55,8 @@ def kill_before(
 def stored(app: Flask, sid: str) -> list[tuple[str, str]]:
     session = get_state(app).session
     session.rollback()
-    rows = session.execute(sa.text("SELECT body, status FROM xsms_message WHERE sid = :s"), {"s": sid})
+    query = sa.text("SELECT body, status FROM xsms_message WHERE sid = :sid")
+    rows = session.execute(query, {"sid": sid})
     return [(r[0], r[1]) for r in rows]
 
 
