@@ -55,7 +55,8 @@ with app.app_context():
     try:
         replace_bindings(domain, [Pair(number, application_id)])
     except BindingError as e:
-        print(json.dumps({"won": False, "domain": domain_id, "errors": [x.as_dict() for x in e.errors]}))
+        errors = [x.as_dict() for x in e.errors]
+        print(json.dumps({"won": False, "domain": domain_id, "errors": errors}))
     else:
         print(json.dumps({"won": True, "domain": domain_id}))
 """
