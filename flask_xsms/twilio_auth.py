@@ -67,6 +67,10 @@ def signature_is_valid(
     """
     if not signature or not auth_token:
         return False
+    if not all(isinstance(name, str) for name in params):
+        # A multipart part without a readable name: Twilio never sends one, and
+        # RequestValidator can't sort it.
+        return False
     return bool(RequestValidator(auth_token).validate(url, params, signature))
 
 

@@ -76,8 +76,9 @@ def fallback(webhook_id: str) -> Response:
     result = inbound_service.handle_fallback(
         integration,
         message,
-        error_code=request.form.get("ErrorCode") or None,
-        error_url=request.form.get("ErrorUrl") or None,
+        # from the parsed parameters: NUL, which PostgreSQL refuses, is replaced there
+        error_code=message.params.get("ErrorCode") or None,
+        error_url=message.params.get("ErrorUrl") or None,
     )
     return _twiml(result.twiml)
 
@@ -89,7 +90,9 @@ def status(webhook_id: str) -> Response:
         missing = [n for n in ("MessageSid", "MessageStatus") if not request.form.get(n)]
         if missing:
             raise InvalidWebhookRequest(f"Missing parameter: {', '.join(missing)}.")
-        outbound.record_status(integration, request.form.to_dict())
+        # NUL, which PostgreSQL refuses, can't be in a real sid, status or error code
+        params = {k: v.replace("\x00", "\ufffd") for k, v in request.form.items()}
+        outbound.record_status(integration, params)
     except SQLAlchemyError:
         # Twilio needs no answer here; 503 tells its debugger the status was not kept.
         logger.exception("Could not record a status callback to %s.", request.path)
