@@ -129,8 +129,10 @@ class Conversation(Base):
         sa.ForeignKey("xsms_integration.id", ondelete="CASCADE")
     )
     application_id: Mapped[str] = mapped_column(HostId)
-    customer_number: Mapped[str] = mapped_column(PhoneNumber)
-    service_number: Mapped[str] = mapped_column(PhoneNumber)
+    # As wide as the message's numbers: Twilio's From/To are not always E.164 (short
+    # codes, alphanumeric senders, channel addresses such as "whatsapp:+1…").
+    customer_number: Mapped[str] = mapped_column(sa.String(64))
+    service_number: Mapped[str] = mapped_column(sa.String(64))
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_message_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[dt.datetime | None]

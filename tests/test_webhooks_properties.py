@@ -50,8 +50,6 @@ ROUTES = ("request_url", "fallback_url", "status_callback_url")
 #: Replaced in every key and value by a MessageSid no other example uses.
 SID = "@SID@"
 MAX_ID = 64
-#: Width of the conversation's customer_number column.
-PHONE_COLUMN = 32
 
 PROPERTY = settings(
     max_examples=60,
@@ -332,7 +330,6 @@ def test_signed_messages_at_the_request_url_are_stored_exactly_once(
     def check(spec: Spec) -> None:
         data, content_type = encode(materialise(spec), spec)
         form = server_form(data, content_type)
-        assume(len(first(form, "From").strip()) <= PHONE_COLUMN)  # see the xfail below
         signature = sign(url, signed(form))
         sid = message_sid(form)
         # a constant MessageSid drawn twice is a repeat: the repeat is checked below
@@ -379,7 +376,6 @@ def test_signed_messages_at_the_fallback_url_are_kept_and_answered_politely(
     def check(spec: Spec) -> None:
         data, content_type = encode(materialise(spec), spec)
         form = server_form(data, content_type)
-        assume(len(first(form, "From").strip()) <= PHONE_COLUMN)  # see the xfail below
         signature = sign(url, signed(form))
         sid = message_sid(form)
         # a constant MessageSid drawn twice is a repeat: the repeat is checked below
@@ -435,18 +431,9 @@ def test_signed_status_callbacks_never_fail_and_store_nothing_new(
     check()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="inbound.py accepts a From of up to 64 characters, but the conversation's"
-    " customer_number column holds 32: PostgreSQL refuses the row and the Request URL"
-    " answers 503 for a signed, valid message (SQLite does not check the width)",
-)
-@pytest.mark.postgresql
 def test_a_from_of_33_to_64_characters_is_handled(
-    client: FlaskClient, bound: Bound, watch: Watch, postgresql_url: str, database_url: str
+    client: FlaskClient, bound: Bound, watch: Watch
 ) -> None:
-    if database_url != postgresql_url:
-        pytest.skip("only PostgreSQL checks the column width")
     params = inbound_params(From="+1" + "5" * 40)
     response = signed_post(client, bound.urls.request_url, params)
     assert response.status_code == 200, response.status_code
