@@ -74,7 +74,11 @@ def _numbers_document(domain: Domain) -> dict[str, t.Any]:
     return {
         "domain": {"id": domain.id, "name": domain.name, "environment": domain.environment},
         "numbers": [
-            {"phone_number": b.phone_number, "application_id": b.application_id}
+            {
+                "phone_number": b.phone_number,
+                "application_id": b.application_id,
+                "messaging_service": b.is_messaging_service,
+            }
             for b in numbers.bindings_of(domain)
         ],
         "applications": [

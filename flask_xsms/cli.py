@@ -40,7 +40,10 @@ def list_numbers(domain_id: str | None) -> None:
         return
     table = [("Phone Number", "IA Domain", "Application", "Request URL")]
     for row in rows:
-        table.append((row.phone_number, row.domain_label, row.application_name, row.request_url))
+        table.append(
+            (numbers.describe(row.phone_number), row.domain_label, row.application_name,
+             row.request_url)
+        )
     _echo_table(table)
 
 

@@ -41,6 +41,7 @@ from .extension import get_state
 from .models import Integration
 from .models import Message
 from .models import utcnow
+from .numbers import find_binding
 from .segments import count_segments
 from .signals import fallback_used
 from .signals import notify
@@ -190,6 +191,7 @@ def handle_inbound(
         conversation_id=conversation_id,
         url_root=url_root,
         opted_out=opted_out,
+        service=route.service if route is not None else message.to,
     )
     return _run_chatbot(job)
 
@@ -342,6 +344,8 @@ class _Job:
     conversation_id: int | None
     url_root: str | None = None
     opted_out: bool = False
+    #: The bound number, or Messaging Service SID, that late replies are sent from.
+    service: str = ""
     replies: list[Reply] = dataclasses.field(default_factory=list)
     errors: list[str] = dataclasses.field(default_factory=list)
     late: bool = False
@@ -558,7 +562,7 @@ def _deliver_late(job: _Job) -> None:
         try:
             sent = outbound.send_message(
                 integration,
-                from_number=job.message.to,
+                from_number=job.service or job.message.to,
                 to=job.message.from_,
                 body=message.body,
                 media_urls=message.media_urls,
@@ -628,13 +632,18 @@ def _store(
         now = utcnow()
         try:
             connection = session.connection()
-            route = message_store.route(
-                connection,
-                integration_id=integration.id,
-                account_id=integration.account_id,
-                number=message.to,
-                customer=message.from_,
-            )
+            route = None
+            # A bound Messaging Service wins over the number it sent from.
+            for number in dict.fromkeys(filter(None, [message.messaging_service_sid, message.to])):
+                route = message_store.route(
+                    connection,
+                    integration_id=integration.id,
+                    account_id=integration.account_id,
+                    number=number,
+                    customer=message.from_,
+                )
+                if route is not None:
+                    break
             conversation_id = None
             if route is not None:
                 conversation_id = message_store.file_in_conversation(
@@ -642,7 +651,7 @@ def _store(
                     route,
                     integration_id=integration.id,
                     customer=message.from_,
-                    service_number=message.to,
+                    service_number=route.service,
                     now=now,
                     timeout=timeout,
                 )
@@ -716,6 +725,15 @@ def _inbound_values(
     }
 
 
+def reply_service(account_id: str, message: InboundMessage) -> str:
+    """What replies sent later through the REST API go from: the message's Messaging
+    Service when the account binds it, else the number the customer texted."""
+    sid = message.messaging_service_sid
+    if sid and find_binding(account_id, sid) is not None:
+        return sid
+    return message.to
+
+
 def _record_keyword(
     account_id: str,
     message: InboundMessage,
@@ -728,12 +746,13 @@ def _record_keyword(
     if keyword == "start" and route is not None and not route.opted_out:
         return  # not opted out: nothing to opt back in to
     reason = "OptOutType" if message.opt_out_type else message.body.strip().upper()[:64]
-    optouts.set_opted_out(account_id, message.to, message.from_, keyword == "stop", reason)
+    scope = route.service if route is not None else message.to
+    optouts.set_opted_out(account_id, scope, message.from_, keyword == "stop", reason)
     logger.info(
         "%s opted %s of messages from %s (%s).",
         message.from_,
         "out" if keyword == "stop" else "back in",
-        message.to,
+        scope,
         reason,
     )
 

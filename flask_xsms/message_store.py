@@ -85,13 +85,15 @@ _STORED = sa.select(_messages.c.id, _messages.c.status, _messages.c.response_twi
 
 @dataclasses.dataclass(frozen=True)
 class Route:
-    """Where an inbound message goes: the bound application, and what is known of the
-    customer there (opted out; the open conversation and its last message)."""
+    """Where an inbound message goes: the bound number (or Messaging Service SID) and its
+    application, and what is known of the customer there (opted out; the open
+    conversation and its last message)."""
 
     application_id: str
     opted_out: bool
     conversation_id: int | None
     last_message_at: dt.datetime | None
+    service: str
 
 
 def route(
@@ -120,7 +122,7 @@ def route(
     ).first()
     if row is None:
         return None
-    return Route(row[0], bool(row[1]), row[2], row[3])
+    return Route(row[0], bool(row[1]), row[2], row[3], number)
 
 
 def file_in_conversation(

@@ -29,7 +29,6 @@ NAMING_CONVENTION = {
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 HostId = sa.String(64)
-PhoneNumber = sa.String(32)
 
 
 def utcnow() -> dt.datetime:
@@ -77,7 +76,7 @@ class Integration(Base):
 class NumberBinding(Base):
     """A Twilio phone number bound to one application of a domain.
 
-    Fields: ``phone_number`` (E.164), ``account_id``, ``environment``, ``domain_id``,
+    Fields: ``phone_number`` (E.164, or a Messaging Service SID), ``account_id``, ``environment``, ``domain_id``,
     ``application_id``, ``position`` (order on the settings page). A number is unique
     per account: the database enforces it with ``uq_xsms_number_binding_account_id_phone_number``.
     """
@@ -93,12 +92,18 @@ class NumberBinding(Base):
     environment: Mapped[str] = mapped_column(sa.String(64))
     domain_id: Mapped[str] = mapped_column(HostId)
     application_id: Mapped[str] = mapped_column(HostId)
-    phone_number: Mapped[str] = mapped_column(PhoneNumber)
+    #: E.164 number, or a Messaging Service SID (``MG`` + 32 hex digits).
+    phone_number: Mapped[str] = mapped_column(sa.String(64))
     position: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     integration: Mapped[Integration] = relationship(back_populates="bindings")
+
+    @property
+    def is_messaging_service(self) -> bool:
+        """Whether this binds a Messaging Service (its SID) rather than a phone number."""
+        return self.phone_number.startswith("MG")
 
     def __repr__(self) -> str:
         return f"<NumberBinding {self.phone_number} -> application {self.application_id}>"

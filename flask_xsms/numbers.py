@@ -1,6 +1,7 @@
 """The number rules: one service that the settings page, the JSON API and the CLI call.
 
 * numbers are normalised to E.164 with :mod:`phonenumbers`, and must start with ``+``;
+  a Messaging Service is bound by its SID (``MG`` + 32 hexadecimal digits) instead;
 * only ``Customer Assistant`` and ``Agent Assistant`` applications of the domain are bound;
 * a number is used once per account (the database enforces it too);
 * a save replaces all of a domain's pairs at once, or nothing when any row is wrong.
@@ -39,19 +40,29 @@ WRONG_CHANNEL_TYPE = (
 
 _CHUNK = 500
 
+_MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9A-F]{32}$", re.IGNORECASE)
+
 # What people type around the digits: spaces, dashes, dots and parentheses.
 _PRETTY_NUMBER = re.compile(r"^\+[0-9 ().\-\u00a0]{1,40}$")
 
 
 def normalize_number(raw: str | None) -> str:
-    """Return ``raw`` in E.164 (``+1 (415) 555-0100`` → ``+14155550100``).
+    """Return ``raw`` in E.164 (``+1 (415) 555-0100`` → ``+14155550100``), or a Messaging
+    Service SID as Twilio writes it (``MG`` and 32 lower-case hexadecimal digits).
 
     :raises NumberError: with a message to show, when the number is empty, has no
-        leading ``+`` or is not a valid phone number.
+        leading ``+``, is not a valid phone number or not a valid Messaging Service SID.
     """
     text = (raw or "").strip()
     if not text:
         raise NumberError(NUMBER_REQUIRED)
+    if text[:2].upper() == "MG":
+        if not _MESSAGING_SERVICE_SID.match(text):
+            raise NumberError(
+                f"{text} is not a Messaging Service SID: it is MG followed by 32"
+                " hexadecimal digits."
+            )
+        return "MG" + text[2:].lower()
     if not text.startswith("+"):
         raise NumberError(PLUS_SIGN_REQUIRED)
     invalid = NumberError(f"{text} is not a valid phone number.")
@@ -82,8 +93,18 @@ def bindings_of(domain: Domain) -> list[NumberBinding]:
     )
 
 
+def is_messaging_service_sid(value: str) -> bool:
+    """Whether ``value`` (normalised) is a Messaging Service SID rather than a number."""
+    return value.startswith("MG")
+
+
+def describe(number: str) -> str:
+    """A bound number, or Messaging Service, as the product's messages name it."""
+    return f"Messaging Service {number}" if is_messaging_service_sid(number) else number
+
+
 def find_binding(account_id: str, phone_number: str) -> NumberBinding | None:
-    """The binding of an E.164 number in an account, or ``None``."""
+    """The binding of an E.164 number (or Messaging Service SID) in an account, or ``None``."""
     return get_state().session.scalar(
         sa.select(NumberBinding).filter_by(account_id=account_id, phone_number=phone_number)
     )
@@ -157,7 +178,9 @@ def check_pairs(domain: Domain, pairs: c.Sequence[Pair]) -> tuple[list[str | Non
         else:
             if number in first_row:
                 errors.append(
-                    RowError(row, "phone_number", f"{number} is already used in this IA Domain.")
+                    RowError(
+                        row, "phone_number", f"{describe(number)} is already used in this IA Domain."
+                    )
                 )
                 number = None
             else:
@@ -261,7 +284,7 @@ def _used_elsewhere(domain: Domain, rows: dict[str, int]) -> list[RowError]:
             RowError(
                 rows[binding.phone_number],
                 "phone_number",
-                f"{binding.phone_number} is already used in {where}.",
+                f"{describe(binding.phone_number)} is already used in {where}.",
             )
         )
     return errors

@@ -32,6 +32,7 @@ from .errors import AuthenticationFailed
 from .errors import CredentialsMissing
 from .errors import InvalidMessage
 from .errors import InvalidNumber
+from .errors import NumberError
 from .errors import NumberNotBound
 from .errors import OptedOut
 from .errors import RateLimited
@@ -43,6 +44,7 @@ from .integrations import webhook_urls
 from .models import Integration
 from .models import Message
 from .models import utcnow
+from .numbers import describe
 from .numbers import find_binding
 from .numbers import normalize_number
 from .signals import delivery_status_changed
@@ -89,14 +91,16 @@ _INVALID_NUMBER_CODES = frozenset({21211, 21614})
 def send(
     domain: Domain | str,
     *,
-    from_number: str,
+    from_number: str | None = None,
     to: str,
     body: str = "",
     media_urls: c.Sequence[str] = (),
     conversation_id: int | None = None,
     in_reply_to_id: int | None = None,
+    messaging_service_sid: str | None = None,
 ) -> list[Message]:
-    """Send a message from a Twilio number bound in ``domain`` to a customer.
+    """Send a message from a Twilio number (or Messaging Service) bound in ``domain``
+    to a customer.
 
     The message is stored first, then sent through Twilio's REST API (at once, or by
     :func:`send_pending` when :data:`XSMS_SEND_IMMEDIATELY` is off). A body longer than
@@ -106,6 +110,9 @@ def send(
 
     :param domain: the IA Domain, or its id.
     :param from_number: a number bound to an application of the domain.
+    :param messaging_service_sid: instead of ``from_number``, a Messaging Service bound
+        in the domain; Twilio picks the sender from the service's pool. (A service SID
+        given as ``from_number`` works the same.)
     :param to: the customer's number, in E.164.
     :param body: the text; may be empty when there are media.
     :param media_urls: at most 10 public URLs of images or other media.
@@ -117,12 +124,17 @@ def send(
     """
     state = get_state()
     domain = state.require_domain(domain)
-    from_number = normalize_number(from_number)
+    if (from_number is None) == (messaging_service_sid is None):
+        raise TypeError("send() needs exactly one of from_number and messaging_service_sid.")
+    from_number = normalize_number(from_number or messaging_service_sid)
     to = normalize_number(to)
+    if to.startswith("MG"):
+        raise NumberError(f"{to} is a Messaging Service, not a customer's phone number.")
     binding = find_binding(domain.account_id, from_number)
     if binding is None or binding.domain_id != domain.id:
         raise NumberNotBound(
-            f"{from_number} is not bound to an application of the IA Domain {domain.label}."
+            f"{describe(from_number)} is not bound to an application of the IA Domain"
+            f" {domain.label}."
         )
     _check_content(body, media_urls, max_length=None)
     integration = integration_for(domain)
@@ -521,9 +533,15 @@ def _deliver_claimed(message: Message) -> Message:
         callback = _status_callback_or_none(integration)
     try:
         with twilio_client(credentials) as client:
+            # A Messaging Service picks the sender from its pool.
+            sender = (
+                {"messaging_service_sid": message.from_number}
+                if message.from_number.startswith("MG")
+                else {"from_": message.from_number}
+            )
             sent = client.messages.create(
                 to=message.to_number,
-                from_=message.from_number,
+                **sender,
                 body=message.body or values.unset,
                 media_url=[m["url"] for m in message.media] or values.unset,
                 status_callback=callback or values.unset,

@@ -35,6 +35,7 @@ from .inbound import HANDLED
 from .inbound import LATE
 from .inbound import parse_inbound
 from .inbound import PROCESSING
+from .inbound import reply_service
 from .models import Integration
 from .models import Message
 from .models import utcnow
@@ -188,6 +189,7 @@ def _answer_again(item: RetryItem, older_than: float) -> RetryResult:
 
     message = _inbound_of(row)
     application_id = row.application_id
+    service = reply_service(integration.account_id, message)
     keyword = optouts.keyword_of(message.body, message.opt_out_type)
     kwargs = {
         "message": message,
@@ -202,7 +204,7 @@ def _answer_again(item: RetryItem, older_than: float) -> RetryResult:
         replies,
         errors,
         keyword=keyword,
-        opted_out=optouts.is_opted_out(integration.account_id, message.to, message.from_),
+        opted_out=optouts.is_opted_out(integration.account_id, service, message.from_),
         application_id=application_id,
         message_sid=message.sid,
     )
@@ -211,7 +213,7 @@ def _answer_again(item: RetryItem, older_than: float) -> RetryResult:
         try:
             sent = outbound.send_message(
                 integration,
-                from_number=message.to,
+                from_number=service,
                 to=message.from_,
                 body=reply.body,
                 media_urls=reply.media_urls,

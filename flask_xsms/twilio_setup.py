@@ -302,6 +302,16 @@ def _run_one(
     client: t.Any, credentials: Credentials, target: _Target, configure: bool
 ) -> NumberStatus:
     binding = target.binding
+    if binding.is_messaging_service:
+        return _unknown(
+            target,
+            TwilioSetupError(
+                "not supported for Messaging Services: in the Twilio console, set the"
+                " service's Integration to send incoming messages to this IA Domain's"
+                " Request URL, with its Fallback URL.",
+                reason="messaging_service",
+            ),
+        )
     try:
         urls = webhook_urls(binding.integration)
     except RuntimeError as e:

@@ -95,8 +95,7 @@ def status(webhook_id: str) -> Response:
         outbound.record_status(integration, params)
     except SQLAlchemyError:
         # Twilio needs no answer here; 503 tells its debugger the status was not kept.
-        logger.exception("Could not record a status callback to %s.", request.path)
-        _rollback()
+        _database_down()
         return Response(b"", status=503, mimetype="text/plain")
     return Response(status=204)
 

@@ -46,7 +46,9 @@ def test_get_returns_pairs_applications_and_webhook_urls(
     urls = webhook_urls(integration_for(directory.domains[CARE]))
     assert response.json == {
         "domain": {"id": CARE, "name": "Customer Care", "environment": "production"},
-        "numbers": [{"phone_number": "+14155550100", "application_id": "12"}],
+        "numbers": [
+            {"phone_number": "+14155550100", "application_id": "12", "messaging_service": False}
+        ],
         "applications": [
             {"id": "11", "name": "Care Assistant", "channel_type": "Customer Assistant"},
             {"id": "12", "name": "Care Agent Helper", "channel_type": "Agent Assistant"},
@@ -74,8 +76,8 @@ def test_put_replaces_the_pairs_and_answers_like_get(
         response = put(client, CARE, row("+1 (415) 555-0100", "11"), row("+44 20 7946 0958", 12))
     assert response.status_code == 200
     assert response.json["numbers"] == [
-        {"phone_number": "+14155550100", "application_id": "11"},
-        {"phone_number": "+442079460958", "application_id": "12"},
+        {"phone_number": "+14155550100", "application_id": "11", "messaging_service": False},
+        {"phone_number": "+442079460958", "application_id": "12", "messaging_service": False},
     ]
     assert response.json == client.get(url(CARE)).json
     assert saved(directory, CARE) == [("+14155550100", "11"), ("+442079460958", "12")]
@@ -248,6 +250,8 @@ def test_api_is_exempt_from_csrf_but_needs_json(csrf_app: Flask) -> None:
     assert response.status_code == 415
     response = client.put(url(CARE), data=body, content_type="application/json")
     assert response.status_code == 200
-    assert response.json["numbers"] == [{"phone_number": "+14155550100", "application_id": "11"}]
+    assert response.json["numbers"] == [
+        {"phone_number": "+14155550100", "application_id": "11", "messaging_service": False}
+    ]
     # The pages keep their CSRF protection.
     assert client.post(f"/xsms/domains/{CARE}/twilio-sms", data={}).status_code == 400

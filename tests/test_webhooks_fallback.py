@@ -18,6 +18,7 @@ from flask_xsms.models import metadata
 from flask_xsms.optouts import is_opted_out
 
 from .hostapp import create_host_app
+from .signing import ACCOUNT_SID
 from .signing import CUSTOMER
 from .signing import inbound_params
 from .signing import new_sid
@@ -184,7 +185,7 @@ def test_a_database_on_a_closed_port_still_gets_a_polite_answer(
         status = signed_post(
             client,
             url.replace("/fallback", "/status"),
-            {"MessageSid": new_sid(), "MessageStatus": "sent"},
+            {"MessageSid": new_sid(), "MessageStatus": "sent", "AccountSid": ACCOUNT_SID},
         )
         assert status.status_code == 503
     finally:

@@ -20,7 +20,6 @@
 
   function setUpRows(form) {
     var list = form.querySelector("[data-xsms-rows]");
-    var template = form.querySelector("template[data-xsms-row-template]");
     var empty = form.querySelector("[data-xsms-empty]");
     var nextIndex = parseInt(list.getAttribute("data-xsms-next-index"), 10) || 0;
 
@@ -28,7 +27,8 @@
       if (empty) { empty.hidden = list.children.length > 0; }
     }
 
-    form.querySelector("[data-xsms-add]").addEventListener("click", function () {
+    function addRow(kind) {
+      var template = form.querySelector('template[data-xsms-row-template="' + kind + '"]');
       var fragment = template.content.cloneNode(true);
       var index = String(nextIndex++);
       fragment.querySelectorAll("[id], [name], [for]").forEach(function (el) {
@@ -41,6 +41,10 @@
       list.appendChild(fragment);
       refreshEmpty();
       row.querySelector("input").focus();
+    }
+
+    form.querySelectorAll("[data-xsms-add]").forEach(function (button) {
+      button.addEventListener("click", function () { addRow(button.getAttribute("data-xsms-add")); });
     });
 
     list.addEventListener("click", function (event) {
