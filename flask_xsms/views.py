@@ -15,6 +15,8 @@ from . import numbers
 from . import optouts
 from .errors import BindingError
 from .extension import get_state
+from .forms import saved_rows
+from .forms import SavedRow
 from .forms import SettingsForm
 from .forms import WebhookTestForm
 from .integrations import integration_for
@@ -66,12 +68,9 @@ def settings(domain_id: str) -> str | Response | tuple[str, int]:
     applications = numbers.bindable_applications(domain)
 
     if request.method == "GET":
-        saved = [
-            {"phone_number": b.phone_number, "application": b.application_id}
-            for b in numbers.bindings_of(domain)
-        ]
-        form = SettingsForm(data={"numbers": saved})
-        return _render_settings(domain, form, applications)
+        saved = [(b.phone_number, b.application_id) for b in numbers.bindings_of(domain)]
+        rows = saved_rows(saved, applications)
+        return _render_settings(domain, SettingsForm(), applications, rows=rows)
 
     form = SettingsForm()
     if not form.validate_on_submit():
@@ -94,8 +93,15 @@ def _render_settings(
     applications: list[Application],
     *,
     unsaved: bool = False,
+    rows: list[SavedRow] | None = None,
 ) -> str:
-    form.set_applications(applications)
+    """The settings page: ``rows`` of saved pairs, or else the form's rows as posted."""
+    if rows is None:
+        form.set_applications(applications)
+        rows = [entry.form for entry in form.numbers]
+        next_index = form.numbers.last_index + 1
+    else:
+        next_index = len(rows)
     integration = integration_for(domain)
     assert integration is not None
     rejections = diagnostics.recent_rejections(integration.id)
@@ -103,6 +109,8 @@ def _render_settings(
         "xsms/settings.html",
         domain=domain,
         form=form,
+        rows=rows,
+        next_index=next_index,
         new_row=form.new_row(applications),
         applications=applications,
         urls=webhook_urls(integration),
