@@ -632,18 +632,14 @@ def _store(
         now = utcnow()
         try:
             connection = session.connection()
-            route = None
-            # A bound Messaging Service wins over the number it sent from.
-            for number in dict.fromkeys(filter(None, [message.messaging_service_sid, message.to])):
-                route = message_store.route(
-                    connection,
-                    integration_id=integration.id,
-                    account_id=integration.account_id,
-                    number=number,
-                    customer=message.from_,
-                )
-                if route is not None:
-                    break
+            route = message_store.route(
+                connection,
+                integration_id=integration.id,
+                account_id=integration.account_id,
+                number=message.to,
+                customer=message.from_,
+                service=message.messaging_service_sid,
+            )
             conversation_id = None
             if route is not None:
                 conversation_id = message_store.file_in_conversation(

@@ -31,13 +31,14 @@ _ROUTE = (
         _opt_outs.c.opted_out,
         _conversations.c.id,
         _conversations.c.last_message_at,
+        _bindings.c.phone_number,
     )
     .select_from(_bindings)
     .outerjoin(
         _opt_outs,
         sa.and_(
             _opt_outs.c.account_id == _bindings.c.account_id,
-            _opt_outs.c.service_number == sa.bindparam("scope"),
+            _opt_outs.c.service_number == _bindings.c.phone_number,
             _opt_outs.c.customer_number == sa.bindparam("customer"),
         ),
     )
@@ -52,9 +53,12 @@ _ROUTE = (
     )
     .where(
         _bindings.c.account_id == sa.bindparam("account_id"),
-        _bindings.c.phone_number == sa.bindparam("number"),
+        _bindings.c.phone_number.in_([sa.bindparam("service"), sa.bindparam("number")]),
         _bindings.c.integration_id == sa.bindparam("integration_id"),
     )
+    # A bound Messaging Service wins over the number it sent from.
+    .order_by(sa.case((_bindings.c.phone_number == sa.bindparam("service"), 0), else_=1))
+    .limit(1)
 )
 _TOUCH_CONVERSATION = (
     sa.update(_conversations)
@@ -103,26 +107,28 @@ def route(
     account_id: str,
     number: str,
     customer: str,
-    scope: str | None = None,
+    service: str | None = None,
 ) -> Route | None:
     """The route of a message to ``number`` from ``customer`` in one integration, or
-    ``None`` when no binding of that integration holds ``number``.
+    ``None`` when no binding of that integration holds ``number`` (or ``service``).
 
-    :param scope: the number (or service) whose opt-outs apply; ``number`` by default.
+    :param service: the Messaging Service the message came through; when the
+        integration binds it, it wins over ``number``. The opt-outs that apply are the
+        bound number's, or the service's.
     """
     row = connection.execute(
         _ROUTE,
         {
             "account_id": account_id,
             "number": number,
+            "service": service or number,
             "integration_id": integration_id,
             "customer": customer,
-            "scope": scope or number,
         },
     ).first()
     if row is None:
         return None
-    return Route(row[0], bool(row[1]), row[2], row[3], number)
+    return Route(row[0], bool(row[1]), row[2], row[3], row[4])
 
 
 def file_in_conversation(
