@@ -23,6 +23,7 @@ from flask_xsms.integrations import integration_for
 from .browser import browser_fixture
 from .browser import context_fixture
 from .browser import ExampleServer
+from .browser import OUTPUT_DIR
 from .browser import serve_example
 from .browser import signed_in_fixture
 from .signing import ACCOUNT_SID
@@ -143,7 +144,8 @@ def test_the_page_names_the_mismatch_and_the_button_confirms_the_fix(
         problems = page.locator("[data-xsms-webhook-problems]")
         expect(problems).to_contain_text(f"Twilio signed {twilio_url}, but the app checked {wrong}{path}")
         expect(problems).to_contain_text(f"Fix: Set XSMS_PUBLIC_BASE_URL={proxy.url} (it is {wrong} now).")
-        page.screenshot(path=str(Path("test-output") / "webhook-problems.png"), full_page=True)
+        OUTPUT_DIR.mkdir(exist_ok=True)
+        page.screenshot(path=str(OUTPUT_DIR / "webhook-problems.png"), full_page=True)
 
         page.get_by_role("button", name="Test webhook").click()
         # http: to the proxy's TLS port does not even connect
