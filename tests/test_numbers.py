@@ -260,7 +260,17 @@ def test_database_refuses_a_number_twice_in_one_account(app: Flask, directory: D
     session.rollback()
 
 
-def test_concurrent_saves_of_one_number_have_one_winner(app: Flask, directory: Directory) -> None:
+@pytest.mark.parametrize(
+    ("number", "named"),
+    [
+        ("+14155550100", "+14155550100"),
+        ("MG" + "ab12" * 8, "Messaging Service MG" + "ab12" * 8),
+    ],
+    ids=["number", "messaging-service"],
+)
+def test_concurrent_saves_of_one_number_have_one_winner(
+    app: Flask, directory: Directory, number: str, named: str
+) -> None:
     """Both saves pass the checks before either writes: the constraint decides."""
     barrier = threading.Barrier(2, timeout=10)
     outcomes: dict[str, object] = {}
@@ -273,7 +283,7 @@ def test_concurrent_saves_of_one_number_have_one_winner(app: Flask, directory: D
     def worker(domain_id: str, application_id: str) -> None:
         with app.app_context():
             try:
-                save(directory, domain_id, ("+14155550100", application_id))
+                save(directory, domain_id, (number, application_id))
                 outcomes[domain_id] = "saved"
             except BindingError as e:
                 outcomes[domain_id] = e.errors
@@ -300,9 +310,9 @@ def test_concurrent_saves_of_one_number_have_one_winner(app: Flask, directory: D
     (loser,) = [d for d, o in outcomes.items() if o != "saved"]
     winner_label = directory.domains[winner].label
     assert outcomes[loser] == [
-        RowError(0, "phone_number", f"+14155550100 is already used in the IA Domain {winner_label}.")
+        RowError(0, "phone_number", f"{named} is already used in the IA Domain {winner_label}.")
     ]
-    assert saved(directory, winner) == [("+14155550100", "11" if winner == CARE else "31")]
+    assert saved(directory, winner) == [(number, "11" if winner == CARE else "31")]
     assert saved(directory, loser) == []
 
 
