@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from flask import current_app
 from twilio.request_validator import RequestValidator
 
+from . import twilio_auth
 from .extension import get_state
 from .integrations import webhook_urls
 from .models import Integration
@@ -33,10 +34,13 @@ from .twiml import has_messages
 
 logger = logging.getLogger("flask_xsms")
 
-#: Why a webhook request was refused.
+#: Refused: the signature is not Twilio's for the URL checked.
 BAD_SIGNATURE = "bad_signature"
+#: Refused: the request has no ``X-Twilio-Signature`` header.
 MISSING_SIGNATURE = "missing_signature"
+#: Refused: signed with the account's token, but ``AccountSid`` is another account's.
 WRONG_ACCOUNT = "wrong_account"
+#: Refused: no Twilio credentials for the domain's account.
 NO_CREDENTIALS = "no_credentials"
 
 #: The request headers kept with a rejection: where the request says it was sent.
@@ -54,8 +58,6 @@ FORWARDING_HEADERS = (
 #: answers it with an empty TwiML response once the signature checks pass.
 TEST_PARAMETER = "XsmsTestWebhook"
 
-_SIGNATURE_HEADER = "X-Twilio-Signature"
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,7 +91,7 @@ class Check:
 
 
 def record_rejection(
-    integration_id: int | None,
+    integration_id: int,
     reason: str,
     *,
     endpoint: str,
@@ -143,37 +145,31 @@ def candidate_urls(
     """
     checked = urllib.parse.urlsplit(validated_url)
     path = path or checked.path
-    query = f"?{checked.query}" if checked.query else ""
-    hosts = [checked.netloc]
-    if headers.get("Host"):
-        hosts.append(headers["Host"])
-    schemes = [checked.scheme]
-    prefixes = [checked.path[: len(checked.path) - len(path)] if checked.path.endswith(path) else ""]
     forwarded = _forwarded(headers)
-    for name in ("host", "x-forwarded-host"):
-        if forwarded.get(name):
-            hosts.append(forwarded[name])
-    if forwarded.get("host") and forwarded.get("x-forwarded-port"):
-        hosts.append(_with_port(forwarded["host"], forwarded["x-forwarded-port"]))
-    if forwarded.get("proto"):
-        schemes.append(forwarded["proto"])
-    if forwarded.get("x-forwarded-prefix"):
-        prefixes.append("/" + forwarded["x-forwarded-prefix"].strip("/"))
-    bases: list[str] = []
+    hosts = [checked.netloc, headers.get("Host"), forwarded.get("host")]
+    if forwarded.get("host") and forwarded.get("port") and ":" not in forwarded["host"]:
+        hosts.append(f"{forwarded['host']}:{forwarded['port']}")
+    schemes = [checked.scheme, forwarded.get("proto"), "https", "http"]
+    # the script root (or public path) in front of the app's path, and a proxy's prefix
+    roots = [checked.path[: -len(path)] if checked.path.endswith(path) else ""]
+    roots.append(forwarded.get("prefix"))
     public = current_app.config["XSMS_PUBLIC_BASE_URL"]
-    if public:
-        bases.append(public.rstrip("/"))
-    for scheme in [*schemes, "https", "http"]:
-        for host in hosts:
-            for prefix in prefixes:
-                bases.append(f"{scheme}://{host}{prefix}")
-    candidates: list[tuple[str, str]] = []
-    for base in dict.fromkeys(bases):
+    bases = [public.rstrip("/")] if public else []
+    for scheme in filter(None, schemes):
+        bases += [f"{scheme}://{h}{r}" for h in hosts if h for r in roots if r is not None]
+    candidates: dict[str, str] = {}
+    for base in bases:
         for tail in (path, path.rstrip("/") + "/"):
-            url = base + tail + query
-            if url not in (c[1] for c in candidates):
-                candidates.append((base, url))
-    return candidates
+            url = twilio_auth.validation_url(
+                public_base_url=base,
+                scheme="",
+                host="",
+                script_root="",
+                path=tail,
+                query_string=checked.query,
+            )
+            candidates.setdefault(url, base)
+    return [(base, url) for url, base in candidates.items()]
 
 
 def recent_rejections(integration_id: int, limit: int = 10) -> list[WebhookRejection]:
@@ -225,13 +221,10 @@ def explain(rejection: WebhookRejection) -> Diagnosis:
     signed, checked = urllib.parse.urlsplit(matched), urllib.parse.urlsplit(rejection.validated_url)
     base = (rejection.details or {}).get("base_url") or f"{signed.scheme}://{signed.netloc}"
     setting = f"Set XSMS_PUBLIC_BASE_URL={base}"
+    summary = f"Twilio signed {matched}, but the app checked {rejection.validated_url}."
     configured = current_app.config["XSMS_PUBLIC_BASE_URL"]
     if configured and configured.rstrip("/") != base:
-        return Diagnosis(
-            f"Twilio signed {matched}, but the app checked {rejection.validated_url}.",
-            f"{setting} (it is {configured} now).",
-        )
-    summary = f"Twilio signed {matched}, but the app checked {rejection.validated_url}."
+        return Diagnosis(summary, f"{setting} (it is {configured} now).")
     if signed.path.rstrip("/") == checked.path.rstrip("/") and signed.path != checked.path:
         return Diagnosis(
             summary,
@@ -286,7 +279,7 @@ def send_test_webhook(integration: Integration, *, timeout: float = 5.0) -> Webh
         response = requests.post(
             url,
             data=params,
-            headers={_SIGNATURE_HEADER: signature, "User-Agent": "flask-xsms test webhook"},
+            headers={twilio_auth.SIGNATURE_HEADER: signature, "User-Agent": "flask-xsms test webhook"},
             timeout=timeout,
             allow_redirects=False,
         )
@@ -364,33 +357,33 @@ def _matching_candidate(
     params: t.Mapping[str, t.Any],
     candidates: list[tuple[str, str]],
 ) -> tuple[str, str] | None:
-    validator = RequestValidator(auth_token)
     for base, url in candidates:
-        if validator.validate(url, params, signature):
+        if twilio_auth.signature_is_valid(auth_token, url, params, signature):
             return base, url
     return None
 
 
 def _forwarded(headers: t.Mapping[str, str]) -> dict[str, str]:
-    """The first hop's values of the forwarding headers, lower-case names."""
-    found = {
-        name.lower(): headers[name].split(",")[0].strip()
-        for name in ("X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Prefix")
-        if headers.get(name)
-    }
-    if headers.get("X-Forwarded-Proto"):
-        found["proto"] = headers["X-Forwarded-Proto"].split(",")[0].strip().lower()
-    if found.get("x-forwarded-host"):
-        found["host"] = found["x-forwarded-host"]
+    """The first hop's ``proto``, ``host``, ``port`` and ``prefix`` from the forwarding
+    headers (``X-Forwarded-*`` first, then ``Forwarded``)."""
+    found = {}
+    for key, name in (
+        ("proto", "X-Forwarded-Proto"),
+        ("host", "X-Forwarded-Host"),
+        ("port", "X-Forwarded-Port"),
+        ("prefix", "X-Forwarded-Prefix"),
+    ):
+        if headers.get(name):
+            found[key] = headers[name].split(",")[0].strip()
     for part in (headers.get("Forwarded") or "").split(",")[0].split(";"):
         key, _, value = part.strip().partition("=")
         if key.lower() in ("proto", "host") and value:
             found.setdefault(key.lower(), value.strip('"'))
+    if "proto" in found:
+        found["proto"] = found["proto"].lower()
+    if "prefix" in found:
+        found["prefix"] = "/" + found["prefix"].strip("/")
     return found
-
-
-def _with_port(host: str, port: str) -> str:
-    return host if ":" in host else f"{host}:{port}"
 
 
 def _rejection_since(integration_id: int, moment: dt.datetime) -> Diagnosis | None:
@@ -402,16 +395,12 @@ def _rejection_since(integration_id: int, moment: dt.datetime) -> Diagnosis | No
     return None
 
 
-def _prune(connection: sa.Connection, integration_id: int | None) -> None:
+def _prune(connection: sa.Connection, integration_id: int) -> None:
     config = current_app.config
     table = WebhookRejection.__table__
     oldest = utcnow() - dt.timedelta(seconds=float(config["XSMS_WEBHOOK_REJECTIONS_MAX_AGE"]))
     connection.execute(sa.delete(table).where(table.c.created_at < oldest))
-    scope = (
-        table.c.integration_id.is_(None)
-        if integration_id is None
-        else table.c.integration_id == integration_id
-    )
+    scope = table.c.integration_id == integration_id
     newest = (
         sa.select(table.c.id)
         .where(scope)

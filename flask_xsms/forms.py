@@ -50,13 +50,8 @@ class SettingsForm(FlaskForm):
         so the operator sees what is bound and the rules service can say what is wrong.
         """
         choices = _choices(applications)
-        known = {value for value, _ in choices}
         for entry in self.numbers:
-            row_choices = list(choices)
-            current = entry.form.application.data
-            if current and current not in known:
-                row_choices.append((current, f"Unavailable application ({current})"))
-            entry.form.application.choices = row_choices
+            entry.form.application.choices = _row_choices(choices, entry.form.application.data)
 
     def new_row(self, applications: c.Sequence[Application]) -> PairForm:
         """An empty row whose field names hold :data:`ROW_PLACEHOLDER` as their index."""
@@ -94,7 +89,7 @@ class RowField:
     errors: tuple[str, ...] = ()
 
     def iter_choices(self) -> t.Iterator[tuple[str, str, bool, dict[str, t.Any]]]:
-        """``(value, label, selected, render_kw)``, as :meth:`wtforms.SelectField.iter_choices`."""
+        """``(value, label, selected, render_kw)``, as WTForms' ``SelectField.iter_choices``."""
         for value, label in self.choices:
             yield value, label, value == self.data, {}
 
@@ -112,18 +107,20 @@ def saved_rows(
 ) -> list[SavedRow]:
     """The rows of saved ``(number, application id)`` pairs, named as :class:`SettingsForm`
     names its fields, with the same choices as :meth:`SettingsForm.set_applications`."""
-    choices = tuple(_choices(applications))
-    known = {value for value, _ in choices}
+    choices = _choices(applications)
     rows = []
     for index, (number, application_id) in enumerate(pairs):
-        prefix = f"numbers-{index}-"
-        row_choices = choices
-        if application_id and application_id not in known:
-            row_choices = (*choices, (application_id, f"Unavailable application ({application_id})"))
+        number_name = f"numbers-{index}-phone_number"
+        application_name = f"numbers-{index}-application"
         rows.append(
             SavedRow(
-                RowField(prefix + "phone_number", prefix + "phone_number", number),
-                RowField(prefix + "application", prefix + "application", application_id, row_choices),
+                RowField(number_name, number_name, number),
+                RowField(
+                    application_name,
+                    application_name,
+                    application_id,
+                    tuple(_row_choices(choices, application_id)),
+                ),
             )
         )
     return rows
@@ -131,6 +128,13 @@ def saved_rows(
 
 def _choices(applications: c.Sequence[Application]) -> list[tuple[str, str]]:
     return [("", CHOOSE_APPLICATION)] + [(a.id, a.name) for a in applications]
+
+
+def _row_choices(choices: list[tuple[str, str]], current: str | None) -> list[tuple[str, str]]:
+    """``choices``, plus a row's saved application when it is no longer offered."""
+    if current and all(value != current for value, _ in choices):
+        return [*choices, (current, f"Unavailable application ({current})")]
+    return choices
 
 
 class TwilioConfigureForm(FlaskForm):

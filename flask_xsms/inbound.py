@@ -41,7 +41,6 @@ from .extension import get_state
 from .models import Integration
 from .models import Message
 from .models import utcnow
-from .numbers import find_binding
 from .segments import count_segments
 from .signals import fallback_used
 from .signals import notify
@@ -108,7 +107,7 @@ def parse_inbound(params: t.Mapping[str, str]) -> InboundMessage:
     :raises InvalidWebhookRequest: when ``MessageSid``, ``From`` or ``To`` is missing or
         too long.
     """
-    values = {str(k): _clean(v) for k, v in params.items()}
+    values = clean_parameters(params)
     sid = values.get("MessageSid") or values.get("SmsMessageSid") or values.get("SmsSid") or ""
     required = {"MessageSid": sid, "From": values.get("From", ""), "To": values.get("To", "")}
     missing = [name for name, value in required.items() if not value.strip()]
@@ -135,6 +134,11 @@ def parse_inbound(params: t.Mapping[str, str]) -> InboundMessage:
         messaging_service_sid=values.get("MessagingServiceSid") or None,
         params=types.MappingProxyType(values),
     )
+
+
+def clean_parameters(params: t.Mapping[str, t.Any]) -> dict[str, str]:
+    """Twilio's form parameters as strings, with NUL (which databases refuse) as U+FFFD."""
+    return {str(k): _clean(v) for k, v in params.items()}
 
 
 def handle_inbound(
@@ -342,10 +346,10 @@ class _Job:
     message: InboundMessage
     keyword: str | None
     conversation_id: int | None
+    #: The bound number, or Messaging Service SID, that late replies are sent from.
+    service: str
     url_root: str | None = None
     opted_out: bool = False
-    #: The bound number, or Messaging Service SID, that late replies are sent from.
-    service: str = ""
     replies: list[Reply] = dataclasses.field(default_factory=list)
     errors: list[str] = dataclasses.field(default_factory=list)
     late: bool = False
@@ -562,7 +566,7 @@ def _deliver_late(job: _Job) -> None:
         try:
             sent = outbound.send_message(
                 integration,
-                from_number=job.service or job.message.to,
+                from_number=job.service,
                 to=job.message.from_,
                 body=message.body,
                 media_urls=message.media_urls,
@@ -641,6 +645,7 @@ def _store(
                 service=message.messaging_service_sid,
             )
             conversation_id = None
+            outcome = {"status": status, **values}
             if route is not None:
                 conversation_id = message_store.file_in_conversation(
                     connection,
@@ -652,10 +657,9 @@ def _store(
                     timeout=timeout,
                 )
             else:
-                status = UNROUTED
-                values.setdefault("response_twiml", empty_response())
+                outcome = {"response_twiml": empty_response(), **values, "status": UNROUTED}
             row = _inbound_values(integration.id, message, route, conversation_id, now)
-            message_id = message_store.insert_message(connection, {**row, "status": status, **values})
+            message_id = message_store.insert_message(connection, {**row, **outcome})
             session.commit()
             return message_id, route, conversation_id
         except IntegrityError:
@@ -721,13 +725,19 @@ def _inbound_values(
     }
 
 
-def reply_service(account_id: str, message: InboundMessage) -> str:
-    """What replies sent later through the REST API go from: the message's Messaging
-    Service when the account binds it, else the number the customer texted."""
-    sid = message.messaging_service_sid
-    if sid and find_binding(account_id, sid) is not None:
-        return sid
-    return message.to
+def reply_service(integration: Integration, message: InboundMessage) -> str:
+    """What replies sent later through the REST API go from: the binding the message
+    is routed to now (its Messaging Service, or the number), else the number it was
+    sent to."""
+    route = message_store.route(
+        get_state().session.connection(),
+        integration_id=integration.id,
+        account_id=integration.account_id,
+        number=message.to,
+        customer=message.from_,
+        service=message.messaging_service_sid,
+    )
+    return route.service if route is not None else message.to
 
 
 def _record_keyword(

@@ -1,8 +1,9 @@
 """The Request URL's reads and writes, as SQLAlchemy Core statements.
 
 Every Twilio message goes through these, so they skip the ORM's unit of work: one
-statement finds the binding of the ``To`` number together with the customer's opt-out
-and open conversation, and the message, its conversation and (later) its answer are
+statement finds the binding of the ``To`` number (or of the Messaging Service it came
+through) together with the customer's opt-out and open conversation, and the message,
+its conversation and (later) its answer are
 written with plain ``INSERT``/``UPDATE`` statements built once, on the session's own
 connection and transaction. Other code keeps using the ORM models of the same tables.
 """
@@ -60,28 +61,13 @@ _ROUTE = (
     .order_by(sa.case((_bindings.c.phone_number == sa.bindparam("service"), 0), else_=1))
     .limit(1)
 )
-_TOUCH_CONVERSATION = (
-    sa.update(_conversations)
-    .where(_conversations.c.id == sa.bindparam("conversation_id"))
-    .values(last_message_at=sa.bindparam("now"))
+# The columns to set are the other keys of the parameters given with these.
+_UPDATE_CONVERSATION = sa.update(_conversations).where(
+    _conversations.c.id == sa.bindparam("conversation_id")
 )
-_CLOSE_CONVERSATION = (
-    sa.update(_conversations)
-    .where(_conversations.c.id == sa.bindparam("conversation_id"))
-    .values(closed_at=sa.bindparam("now"))
-)
+_UPDATE_MESSAGE = sa.update(_messages).where(_messages.c.id == sa.bindparam("message_id"))
 _NEW_CONVERSATION = sa.insert(_conversations)
 _NEW_MESSAGE = sa.insert(_messages)
-_ANSWER = (
-    sa.update(_messages)
-    .where(_messages.c.id == sa.bindparam("message_id"))
-    .values(
-        status=sa.bindparam("status"),
-        error_message=sa.bindparam("error_message"),
-        response_twiml=sa.bindparam("response_twiml"),
-        updated_at=sa.bindparam("now"),
-    )
-)
 _STORED = sa.select(_messages.c.id, _messages.c.status, _messages.c.response_twiml).where(
     _messages.c.sid == sa.bindparam("sid")
 )
@@ -151,11 +137,12 @@ def file_in_conversation(
         last = route.last_message_at
         if last is not None and as_utc(last) + timeout >= now:
             connection.execute(
-                _TOUCH_CONVERSATION, {"conversation_id": route.conversation_id, "now": now}
+                _UPDATE_CONVERSATION,
+                {"conversation_id": route.conversation_id, "last_message_at": now},
             )
             return route.conversation_id
         connection.execute(
-            _CLOSE_CONVERSATION, {"conversation_id": route.conversation_id, "now": now}
+            _UPDATE_CONVERSATION, {"conversation_id": route.conversation_id, "closed_at": now}
         )
     result = connection.execute(
         _NEW_CONVERSATION,
@@ -194,13 +181,13 @@ def store_answer(
 ) -> None:
     """Record the outcome of an inbound message and the TwiML it was answered with."""
     connection.execute(
-        _ANSWER,
+        _UPDATE_MESSAGE,
         {
             "message_id": message_id,
             "status": status,
             "error_message": error_message,
             "response_twiml": response_twiml,
-            "now": now,
+            "updated_at": now,
         },
     )
 

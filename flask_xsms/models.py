@@ -31,6 +31,11 @@ metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 HostId = sa.String(64)
 
 
+def is_messaging_service_sid(value: str) -> bool:
+    """Whether ``value`` (normalised) is a Messaging Service SID rather than a number."""
+    return value.startswith("MG")
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -76,8 +81,9 @@ class Integration(Base):
 class NumberBinding(Base):
     """A Twilio phone number bound to one application of a domain.
 
-    Fields: ``phone_number`` (E.164, or a Messaging Service SID), ``account_id``, ``environment``, ``domain_id``,
-    ``application_id``, ``position`` (order on the settings page). A number is unique
+    Fields: ``phone_number`` (E.164, or a Messaging Service SID), ``account_id``,
+    ``environment``, ``domain_id``, ``application_id``, ``position`` (order on the
+    settings page). A number is unique
     per account: the database enforces it with ``uq_xsms_number_binding_account_id_phone_number``.
     """
 
@@ -103,7 +109,7 @@ class NumberBinding(Base):
     @property
     def is_messaging_service(self) -> bool:
         """Whether this binds a Messaging Service (its SID) rather than a phone number."""
-        return self.phone_number.startswith("MG")
+        return is_messaging_service_sid(self.phone_number)
 
     def __repr__(self) -> str:
         return f"<NumberBinding {self.phone_number} -> application {self.application_id}>"

@@ -23,6 +23,7 @@ from .errors import RowError
 from .extension import get_state
 from .integrations import integration_for
 from .integrations import webhook_urls
+from .models import is_messaging_service_sid
 from .models import NumberBinding
 from .signals import notify
 from .signals import numbers_saved
@@ -91,11 +92,6 @@ def bindings_of(domain: Domain) -> list[NumberBinding]:
             .order_by(NumberBinding.position, NumberBinding.id)
         )
     )
-
-
-def is_messaging_service_sid(value: str) -> bool:
-    """Whether ``value`` (normalised) is a Messaging Service SID rather than a number."""
-    return value.startswith("MG")
 
 
 def describe(number: str) -> str:
@@ -179,7 +175,9 @@ def check_pairs(domain: Domain, pairs: c.Sequence[Pair]) -> tuple[list[str | Non
             if number in first_row:
                 errors.append(
                     RowError(
-                        row, "phone_number", f"{describe(number)} is already used in this IA Domain."
+                        row,
+                        "phone_number",
+                        f"{describe(number)} is already used in this IA Domain.",
                     )
                 )
                 number = None

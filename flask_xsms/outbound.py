@@ -42,6 +42,7 @@ from .extension import get_state
 from .integrations import integration_for
 from .integrations import webhook_urls
 from .models import Integration
+from .models import is_messaging_service_sid
 from .models import Message
 from .models import utcnow
 from .numbers import describe
@@ -128,7 +129,7 @@ def send(
         raise TypeError("send() needs exactly one of from_number and messaging_service_sid.")
     from_number = normalize_number(from_number or messaging_service_sid)
     to = normalize_number(to)
-    if to.startswith("MG"):
+    if is_messaging_service_sid(to):
         raise NumberError(f"{to} is a Messaging Service, not a customer's phone number.")
     binding = find_binding(domain.account_id, from_number)
     if binding is None or binding.domain_id != domain.id:
@@ -536,7 +537,7 @@ def _deliver_claimed(message: Message) -> Message:
             # A Messaging Service picks the sender from its pool.
             sender = (
                 {"messaging_service_sid": message.from_number}
-                if message.from_number.startswith("MG")
+                if is_messaging_service_sid(message.from_number)
                 else {"from_": message.from_number}
             )
             sent = client.messages.create(

@@ -189,7 +189,7 @@ def _answer_again(item: RetryItem, older_than: float) -> RetryResult:
 
     message = _inbound_of(row)
     application_id = row.application_id
-    service = reply_service(integration.account_id, message)
+    service = reply_service(integration, message)
     keyword = optouts.keyword_of(message.body, message.opt_out_type)
     kwargs = {
         "message": message,

@@ -32,6 +32,8 @@ SAVED_MESSAGE = "Your Twilio SMS settings were saved."
 NOT_SAVED_MESSAGE = "Nothing was saved. Correct the rows marked below, then click Save again."
 #: Shown when the form's CSRF token is missing or expired.
 EXPIRED_MESSAGE = "This form has expired. Nothing was saved: reload the page and try again."
+#: Flashed when the Test webhook form's CSRF token is missing or expired.
+TEST_EXPIRED_MESSAGE = "This form has expired. Nothing was tested: reload the page and try again."
 
 
 def create_blueprint() -> Blueprint:
@@ -126,7 +128,7 @@ def test_webhook(domain_id: str) -> Response:
     """The Test webhook button: post a signed request to the domain's Request URL."""
     domain = get_state().manageable_domain(domain_id)
     if not WebhookTestForm().validate_on_submit():
-        flash(EXPIRED_MESSAGE.replace("Nothing was saved", "Nothing was tested"), "error")
+        flash(TEST_EXPIRED_MESSAGE, "error")
     else:
         integration = integration_for(domain)
         assert integration is not None

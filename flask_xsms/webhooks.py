@@ -90,9 +90,7 @@ def status(webhook_id: str) -> Response:
         missing = [n for n in ("MessageSid", "MessageStatus") if not request.form.get(n)]
         if missing:
             raise InvalidWebhookRequest(f"Missing parameter: {', '.join(missing)}.")
-        # NUL, which PostgreSQL refuses, can't be in a real sid, status or error code
-        params = {k: v.replace("\x00", "\ufffd") for k, v in request.form.items()}
-        outbound.record_status(integration, params)
+        outbound.record_status(integration, inbound_service.clean_parameters(request.form))
     except SQLAlchemyError:
         # Twilio needs no answer here; 503 tells its debugger the status was not kept.
         _database_down()

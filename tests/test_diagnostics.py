@@ -2,6 +2,7 @@
 checked again with the Test webhook button and ``flask xsms doctor``."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import threading
@@ -16,6 +17,7 @@ from werkzeug.serving import make_server
 from flask_xsms import diagnostics
 from flask_xsms.extension import get_state
 from flask_xsms.models import Integration
+from flask_xsms.models import utcnow
 from flask_xsms.models import WebhookRejection
 
 from .pages import parse
@@ -191,9 +193,17 @@ def test_only_the_newest_rejections_are_kept(
     for endpoint in ("sms", "fallback", "status", "sms", "fallback"):
         client.post(bound.urls.request_url.replace("/sms", f"/{endpoint}"), data=inbound_params())
     assert [r.endpoint for r in rejections(app)] == ["status", "sms", "fallback"]
-    app.config["XSMS_WEBHOOK_REJECTIONS_MAX_AGE"] = 0.000001
+    # Those three are now two hours old; the limit is one hour.
+    with get_state(app).db.engine.begin() as connection:
+        connection.execute(
+            sa.update(WebhookRejection).values(
+                created_at=utcnow() - dt.timedelta(hours=2)
+            )
+        )
+    app.config["XSMS_WEBHOOK_REJECTIONS_MAX_AGE"] = 3600
     client.post(bound.urls.request_url, data=inbound_params())
     assert len(rejections(app)) <= 1
+    assert [r.endpoint for r in rejections(app)] == ["sms"]
 
 
 def test_a_failing_record_still_refuses(
@@ -297,7 +307,7 @@ def test_the_test_webhook_button_flashes_the_result(
 
 
 def test_the_test_webhook_button_needs_the_csrf_token(
-    app: Flask, client: FlaskClient, bound: Bound
+    app: Flask, client: FlaskClient, live: str, bound: Bound
 ) -> None:
     app.config["WTF_CSRF_ENABLED"] = True
     client.post(f"{SETTINGS}/test-webhook")
@@ -306,6 +316,10 @@ def test_the_test_webhook_button_needs_the_csrf_token(
         "input", name="csrf_token"
     )["value"]
     assert token
+    client.post(f"{SETTINGS}/test-webhook", data={"csrf_token": token})
+    assert f"The Request URL {live}/xsms/hooks/{bound.webhook_id}/sms validates" in client.get(
+        SETTINGS
+    ).text
 
 
 def runner_output(app: Flask, *args: str) -> t.Any:

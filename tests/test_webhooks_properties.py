@@ -283,6 +283,19 @@ def message_sid(form: MultiDict[str, str]) -> str | None:
     return sid.strip()
 
 
+def new_signed_request(
+    url: str, spec: Spec, watch: Watch
+) -> tuple[bytes, str | None, MultiDict[str, str], str, str | None]:
+    """A request drawn from ``spec``, signed for ``url``: its body, Content-Type, the form
+    the server parses from it, its signature and the MessageSid it is stored under."""
+    data, content_type = encode(materialise(spec), spec)
+    form = server_form(data, content_type)
+    sid = message_sid(form)
+    # a constant MessageSid drawn twice is a repeat: the callers check repeats themselves
+    assume(sid is None or watch.count(sid) == 0)
+    return data, content_type, form, sign(url, signed(form)), sid
+
+
 def never_500(response: TestResponse) -> None:
     # 503 is no better: the database is up, so it would mean it refused the input
     assert response.status_code < 500, (response.status_code, response.data)
@@ -328,12 +341,7 @@ def test_signed_messages_at_the_request_url_are_stored_exactly_once(
     @PROPERTY
     @given(spec=specs("request_url"))
     def check(spec: Spec) -> None:
-        data, content_type = encode(materialise(spec), spec)
-        form = server_form(data, content_type)
-        signature = sign(url, signed(form))
-        sid = message_sid(form)
-        # a constant MessageSid drawn twice is a repeat: the repeat is checked below
-        assume(sid is None or watch.count(sid) == 0)
+        data, content_type, form, signature, sid = new_signed_request(url, spec, watch)
         total, inbound = watch.count(), watch.count(direction="inbound")
         response = post(client, url, data, content_type, signature)
         never_500(response)
@@ -374,12 +382,7 @@ def test_signed_messages_at_the_fallback_url_are_kept_and_answered_politely(
     @PROPERTY
     @given(spec=specs("fallback_url"))
     def check(spec: Spec) -> None:
-        data, content_type = encode(materialise(spec), spec)
-        form = server_form(data, content_type)
-        signature = sign(url, signed(form))
-        sid = message_sid(form)
-        # a constant MessageSid drawn twice is a repeat: the repeat is checked below
-        assume(sid is None or watch.count(sid) == 0)
+        data, content_type, form, signature, sid = new_signed_request(url, spec, watch)
         total, inbound = watch.count(), watch.count(direction="inbound")
         response = post(client, url, data, content_type, signature)
         never_500(response)
