@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from . import numbers
 from .errors import BindingError
 from .errors import RowError
-from .extension import get_state
+from .state import get_state
 from .integrations import integration_for
 from .integrations import webhook_urls
 from .types import Domain

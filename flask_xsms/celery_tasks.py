@@ -1,12 +1,22 @@
-"""Sending through Celery (the ``celery`` extra): the outbox drained by the host's workers.
+"""Celery (the ``celery`` extra): chatbots and sending on the host's Celery workers.
 
-With :data:`XSMS_SEND_VIA` ``"celery"``, a stored outbound message is handed to the task
-``xsms.deliver`` instead of being sent by the process that stored it. The database stays
-the arbiter: a worker sends a message only after claiming it (``pending`` → ``sending``,
-one conditional ``UPDATE``), so two workers never send the same one. Tasks are
-acknowledged late and given back when their worker dies; ``xsms.send_pending`` (run it
-from celery beat) puts back in the outbox what a dead worker had claimed, after
-:data:`XSMS_SEND_CLAIM_TIMEOUT`, and hands every pending message to ``xsms.deliver``.
+:func:`init_celery` defines three tasks in the host's Celery app:
+
+* ``xsms.answer`` runs the turn of one inbound message (:data:`XSMS_CHATBOT_VIA`
+  ``"celery"``): the Request URL stores the message and answers Twilio at once; a worker
+  claims the turn, runs the application's chatbot receivers (connected in the worker
+  process) and sends the replies through the outbox. A running chatbot's claim is
+  renewed, so a slow one keeps it.
+* ``xsms.deliver`` sends stored outbound messages (:data:`XSMS_SEND_VIA` ``"celery"``).
+  A worker sends a message only after claiming it (``pending`` → ``sending``, one
+  conditional ``UPDATE``), so two workers never send the same one.
+* ``xsms.send_pending``, for celery beat: hands over again the turns whose worker died
+  (after :data:`XSMS_TURN_CLAIM_TIMEOUT`) and the outbound messages a dead worker had
+  claimed (after :data:`XSMS_SEND_CLAIM_TIMEOUT`), and hands every pending message to
+  ``xsms.deliver``. It is the one beat entry a host needs.
+
+Tasks are acknowledged late and given back when their worker dies; the database stays
+the arbiter of who answers and who sends, so a task delivered twice does nothing twice.
 """
 from __future__ import annotations
 
@@ -18,6 +28,9 @@ import typing as t
 from flask import Flask
 
 from . import outbound
+from . import statuses
+from .inbound import turns
+from .inbound.runner import runner_for
 from .errors import SendError
 
 if t.TYPE_CHECKING:
@@ -36,6 +49,22 @@ class CeleryDelivery:
 
     deliver: Task
     send_pending: Task
+    answer: Task
+
+    def enqueue_turn(self, message_id: int) -> None:
+        """Hand the turn of a stored inbound message to ``xsms.answer``.
+
+        When the broker can't be reached the turn stays ``received``, and the next
+        ``xsms.send_pending`` hands it over again: nothing is lost.
+        """
+        try:
+            self.answer.apply_async(args=[message_id])
+        except Exception:
+            logger.exception(
+                "Could not hand the turn of message %s to Celery; it waits for the next"
+                " xsms.send_pending.",
+                message_id,
+            )
 
     def enqueue(self, message_ids: list[int]) -> None:
         """Hand stored messages (the parts of one text, in order) to ``xsms.deliver``.
@@ -54,9 +83,20 @@ class CeleryDelivery:
 
 
 def init_celery(celery: Celery, app: Flask) -> CeleryDelivery:
-    """Define the tasks ``xsms.deliver`` and ``xsms.send_pending`` in ``celery`` for
-    ``app``; each runs inside ``app``'s app context. Call it where the host builds its
-    Celery app, in the web processes and in the workers alike."""
+    """Define the tasks ``xsms.answer``, ``xsms.deliver`` and ``xsms.send_pending`` in
+    ``celery`` for ``app``; each runs inside ``app``'s app context. Call it where the host
+    builds its Celery app, in the web processes and in the workers alike."""
+
+    @celery.task(
+        name="xsms.answer",
+        acks_late=True,
+        reject_on_worker_lost=True,
+    )
+    def answer(message_id: int) -> str:
+        """Run the turn of one inbound message: ``"answered"``, or ``"busy"`` when
+        another runner holds it (or it is over)."""
+        with app.app_context():
+            return runner_for(app).answer(message_id)
 
     @celery.task(
         name="xsms.deliver",
@@ -72,7 +112,7 @@ def init_celery(celery: Celery, app: Flask) -> CeleryDelivery:
                 outbound.deliver_in_order(message_ids)
             except SendError as error:
                 message = error.sent_message
-                if message is not None and message.status == "pending":
+                if message is not None and message.status == statuses.PENDING:
                     delay = retry_delay(self.request.retries, app.config["XSMS_SEND_RETRY_DELAY"])
                     raise self.retry(countdown=delay, exc=error) from None
                 return "failed"
@@ -80,16 +120,19 @@ def init_celery(celery: Celery, app: Flask) -> CeleryDelivery:
 
     @celery.task(name="xsms.send_pending")
     def send_pending(limit: int = 100) -> int:
-        """Put back what dead workers claimed, then hand every pending message to
-        ``xsms.deliver``; returns how many were handed."""
+        """Hand over the turns and the outbound messages of dead workers, then every
+        pending message to ``xsms.deliver``; returns how many were handed."""
         with app.app_context():
+            stale_turns = turns.hand_over_stale(limit)
             outbound.release_stale_claims(float(app.config["XSMS_SEND_CLAIM_TIMEOUT"]))
             ids = outbound.pending_ids(limit)
+        for message_id in stale_turns:
+            answer.apply_async(args=[message_id])
         for message_id in ids:
             deliver.apply_async(args=[[message_id]])
-        return len(ids)
+        return len(stale_turns) + len(ids)
 
-    tasks = CeleryDelivery(deliver, send_pending)
+    tasks = CeleryDelivery(deliver, send_pending, answer)
     app.extensions["xsms_celery"] = tasks
     return tasks
 

@@ -16,7 +16,7 @@ from . import twilio_setup
 from .errors import DomainNotFound
 from .errors import SendError
 from .errors import XSMSError
-from .extension import get_state
+from .state import get_state
 from .inbound import wait_for_chatbots
 
 xsms_cli = AppGroup("xsms", help="Twilio SMS integration (flask-xsms).")

@@ -55,6 +55,21 @@ DEFAULTS: dict[str, t.Any] = {
     # Seconds the chatbot has to reply inside the webhook (Twilio waits 15 s at most);
     # later replies are sent through the REST API.
     "REPLY_TIMEOUT": 10.0,
+    # Where chatbots run: "process" (a bounded pool of threads in each web process) or
+    # "celery" (the task xsms.answer of flask_xsms.celery_tasks.init_celery, in Celery
+    # workers; the Request URL answers Twilio at once).
+    "CHATBOT_VIA": "process",
+    # Chatbot threads per process with CHATBOT_VIA "process"; a turn that finds none free
+    # waits in the database and is answered through the REST API.
+    "CHATBOT_THREADS": 8,
+    # Chatbot runs per message before it is given up (the customer gets the apology):
+    # a chatbot that kills its process is not called forever.
+    "CHATBOT_MAX_ATTEMPTS": 3,
+    # Seconds after which a turn whose runner stopped confirming it is alive (the process
+    # died) is claimed again. A running chatbot confirms every third of this.
+    "TURN_CLAIM_TIMEOUT": 30,
+    # Seconds between two recovery sweeps of a process with CHATBOT_VIA "process".
+    "TURN_SWEEP_INTERVAL": 10,
     # Seconds of inactivity after which a conversation is closed and a new one opened.
     "CONVERSATION_TIMEOUT": 1800,
     # Answer when a chatbot raised an error instead of replying.

@@ -24,7 +24,7 @@ from flask import current_app
 from twilio.request_validator import RequestValidator
 
 from . import twilio_auth
-from .extension import get_state
+from .state import get_state
 from .integrations import webhook_urls
 from .models import Integration
 from .models import WebhookRejection

@@ -1,4 +1,4 @@
-"""The :class:`XSMS` extension object and its per-app state."""
+"""The :class:`XSMS` extension object."""
 from __future__ import annotations
 
 import logging
@@ -10,14 +10,11 @@ from flask import current_app
 from flask import Flask
 
 from . import config as _config
-from .errors import DomainNotFound
-from .errors import PermissionDenied
 from .models import metadata
-from .types import Application
+from .state import _State
+from .state import get_state
 from .types import ApplicationsLoader
-from .types import Credentials
 from .types import CredentialsLoader
-from .types import Domain
 from .types import DomainLoader
 from .types import PermissionCallback
 
@@ -28,12 +25,7 @@ logger = logging.getLogger("flask_xsms")
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
-PERMISSION_HELP = (
-    "flask-xsms refused access to the integration settings of IA Domain %r because no "
-    "permission callback is registered. Register one with @xsms.permission_handler: a "
-    "function that takes a flask_xsms.Domain and returns True when the current user may "
-    "manage it."
-)
+__all__ = ["XSMS", "get_state"]
 
 
 class XSMS:
@@ -161,84 +153,6 @@ class XSMS:
         metadata.drop_all(get_state().db.engine)
 
 
-class _State:
-    """What one app knows of the extension: the XSMS object and the host's ``db``."""
-
-    def __init__(self, xsms: XSMS, db: SQLAlchemy) -> None:
-        self.xsms = xsms
-        self.db = db
-        self.warned_no_permission = False
-
-    @property
-    def session(self) -> t.Any:
-        return self.db.session
-
-    def load_domain(self, domain_id: str) -> Domain | None:
-        loader = self.xsms._domain_loader
-        if loader is None:
-            raise RuntimeError(
-                "flask-xsms needs to load IA Domains. Register a loader with"
-                " @xsms.domain_loader (see the docs, 'Host integration')."
-            )
-        return loader(str(domain_id))
-
-    def applications(self, domain: Domain) -> list[Application]:
-        loader = self.xsms._applications_loader
-        if loader is None:
-            raise RuntimeError(
-                "flask-xsms needs the applications of each IA Domain. Register a loader"
-                " with @xsms.applications_loader (see the docs, 'Host integration')."
-            )
-        return list(loader(domain))
-
-    def may_manage(self, domain: Domain) -> bool:
-        callback = self.xsms._permission_callback
-        if callback is None:
-            if not self.warned_no_permission:
-                logger.warning(PERMISSION_HELP, domain.id)
-                self.warned_no_permission = True
-            return False
-        return bool(callback(domain))
-
-    def require_domain(self, domain: Domain | str) -> Domain:
-        """``domain`` itself, or the domain of that id; :class:`DomainNotFound` if none."""
-        if isinstance(domain, Domain):
-            return domain
-        loaded = self.load_domain(domain)
-        if loaded is None:
-            raise DomainNotFound()
-        return loaded
-
-    def manageable_domain(self, domain_id: str) -> Domain:
-        """The domain, if it exists and the current user may manage it."""
-        domain = self.require_domain(domain_id)
-        if not self.may_manage(domain):
-            raise PermissionDenied()
-        return domain
-
-    def credentials(self, account_id: str) -> Credentials | None:
-        loader = self.xsms._credentials_loader
-        if loader is not None:
-            return loader(str(account_id))
-        sid = current_app.config["XSMS_TWILIO_ACCOUNT_SID"]
-        token = current_app.config["XSMS_TWILIO_AUTH_TOKEN"]
-        if sid and token:
-            return Credentials(account_sid=sid, auth_token=token)
-        return None
-
-
-def get_state(app: Flask | None = None) -> _State:
-    """The extension state of ``app`` (default: the current app)."""
-    app = app or current_app
-    try:
-        return t.cast(_State, app.extensions["xsms"])
-    except KeyError:
-        raise RuntimeError(
-            "flask-xsms is not set up on this app. Did you forget to call"
-            " 'xsms.init_app(app)'?"
-        ) from None
-
-
 def _exempt_from_csrf(app: Flask, *blueprints: Blueprint) -> None:
     """Exempt ``blueprints`` from the host's ``CSRFProtect``, set up before or after us."""
 
@@ -295,7 +209,19 @@ def _check_config(app: Flask) -> None:
     via = app.config["XSMS_SEND_VIA"]
     if via not in ("process", "celery"):
         raise ValueError(f"XSMS_SEND_VIA must be 'process' or 'celery', not {via!r}.")
-    for key in ("XSMS_SEND_RETRY_DELAY", "XSMS_SEND_CLAIM_TIMEOUT"):
+    chatbot_via = app.config["XSMS_CHATBOT_VIA"]
+    if chatbot_via not in ("process", "celery"):
+        raise ValueError(f"XSMS_CHATBOT_VIA must be 'process' or 'celery', not {chatbot_via!r}.")
+    for key in ("XSMS_CHATBOT_THREADS", "XSMS_CHATBOT_MAX_ATTEMPTS"):
+        value = app.config[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{key} must be a whole number of at least 1, not {value!r}.")
+    for key in (
+        "XSMS_SEND_RETRY_DELAY",
+        "XSMS_SEND_CLAIM_TIMEOUT",
+        "XSMS_TURN_CLAIM_TIMEOUT",
+        "XSMS_TURN_SWEEP_INTERVAL",
+    ):
         value = app.config[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             raise ValueError(f"{key} must be a positive number of seconds, not {value!r}.")
@@ -319,6 +245,11 @@ def _check_webhook_config(app: Flask) -> None:
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
         raise ValueError(
             f"XSMS_REPLY_TIMEOUT must be a positive number of seconds, not {timeout!r}."
+        )
+    if app.config["XSMS_TURN_CLAIM_TIMEOUT"] <= timeout:
+        raise ValueError(
+            "XSMS_TURN_CLAIM_TIMEOUT must be longer than XSMS_REPLY_TIMEOUT, or a turn would"
+            " be taken from the Request URL that still waits for it."
         )
     if timeout >= 15:
         warnings.warn(

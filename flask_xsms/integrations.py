@@ -10,7 +10,7 @@ from flask import has_request_context
 from flask import url_for
 from sqlalchemy.exc import IntegrityError
 
-from .extension import get_state
+from .state import get_state
 from .models import Integration
 from .types import Domain
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from .errors import NumberError
-from .extension import get_state
+from .state import get_state
 from .integrations import integration_for
 from .models import Message
 from .numbers import normalize_number

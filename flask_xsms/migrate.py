@@ -10,7 +10,7 @@ from __future__ import annotations
 import typing as t
 from importlib import resources
 
-from .extension import get_state
+from .state import get_state
 from .models import metadata
 
 VERSION_TABLE = "xsms_alembic_version"

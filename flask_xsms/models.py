@@ -157,7 +157,16 @@ class Message(Base):
     """
 
     __tablename__ = "xsms_message"
-    __table_args__ = (sa.Index("ix_xsms_message_integration_created", "integration_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_xsms_message_integration_created", "integration_id", "created_at"),
+        # The turns not over yet, for the recovery sweep.
+        sa.Index(
+            "ix_xsms_message_open_turn",
+            "claimed_at",
+            sqlite_where=sa.text("status IN ('received', 'processing')"),
+            postgresql_where=sa.text("status IN ('received', 'processing')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sid: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
@@ -188,6 +197,31 @@ class Message(Base):
     details: Mapped[dict[str, t.Any]] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    # The turn of an inbound message (see flask_xsms.inbound.turns).
+    #: The runner that holds the turn (a random token), while its chatbot runs.
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(32))
+    #: When the turn was claimed, last confirmed alive, or handed to a runner.
+    claimed_at: Mapped[dt.datetime | None]
+    #: How many times a chatbot run started for this message.
+    turn_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: The bound number or Messaging Service SID that replies sent later go from.
+    reply_from: Mapped[str | None] = mapped_column(sa.String(64))
+    #: The status-callback URL of those replies, computed in the webhook request.
+    reply_callback: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class Lease(Base):
+    """A named lease that one process holds at a time (the turn recovery sweep).
+
+    Fields: ``name``, ``holder`` (a random token of the holder), ``expires_at``.
+    """
+
+    __tablename__ = "xsms_lease"
+
+    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(sa.String(32))
+    expires_at: Mapped[dt.datetime]
 
 
 class OptOut(Base):

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from .errors import BindingError
 from .errors import NumberError
 from .errors import RowError
-from .extension import get_state
+from .state import get_state
 from .integrations import integration_for
 from .integrations import webhook_urls
 from .models import is_messaging_service_sid

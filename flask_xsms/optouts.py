@@ -10,7 +10,7 @@ import typing as t
 
 import sqlalchemy as sa
 
-from .extension import get_state
+from .state import get_state
 from .models import OptOut
 
 #: Single-word bodies (any case) that opt a customer out, as Twilio handles them.

@@ -28,6 +28,7 @@ from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
 from . import optouts
+from . import statuses
 from .errors import AuthenticationFailed
 from .errors import CredentialsMissing
 from .errors import InvalidMessage
@@ -38,7 +39,7 @@ from .errors import OptedOut
 from .errors import RateLimited
 from .errors import SendError
 from .errors import TwilioUnavailable
-from .extension import get_state
+from .state import get_state
 from .integrations import integration_for
 from .integrations import webhook_urls
 from .models import Integration
@@ -65,21 +66,21 @@ logger = logging.getLogger("flask_xsms")
 #: Order of delivery statuses: a status callback only ever moves a message to a higher
 #: rank. ``"pending"`` is the outbox; the rest are Twilio's ``MessageStatus`` values.
 STATUS_RANK: dict[str, int] = {
-    "pending": 0,
+    statuses.PENDING: 0,
     "accepted": 1,
     "scheduled": 1,
     "queued": 2,
-    "sending": 3,
+    statuses.SENDING: 3,
     "sent": 4,
     "partially_delivered": 5,
     "delivered": 6,
     "undelivered": 6,
-    "failed": 6,
+    statuses.FAILED: 6,
     "canceled": 6,
     "read": 7,
 }
 #: Statuses that never change again.
-TERMINAL_STATUSES = frozenset({"undelivered", "failed", "canceled", "read"})
+TERMINAL_STATUSES = frozenset({"undelivered", statuses.FAILED, "canceled", "read"})
 
 #: Twilio error code of a recipient who opted out (texted STOP).
 OPTED_OUT_CODE = 21610
@@ -154,7 +155,7 @@ def send(
         )
         for i, part in enumerate(parts)
     ]
-    _send_stored(messages)
+    send_stored(messages)
     return messages
 
 
@@ -197,7 +198,7 @@ def send_message(
         in_reply_to_id=in_reply_to_id,
         status_callback=status_callback,
     )
-    _send_stored([message])
+    send_stored([message])
     return message
 
 
@@ -221,7 +222,7 @@ def pending_ids(limit: int | None = None) -> list[int]:
     return list(
         get_state().session.scalars(
             sa.select(Message.id)
-            .where(Message.direction == "outbound", Message.status == "pending")
+            .where(Message.direction == "outbound", Message.status == statuses.PENDING)
             .order_by(Message.id)
             .limit(limit)
         )
@@ -371,7 +372,7 @@ def _store(
     in_reply_to_id: int | None,
     status_callback: str | None = None,
 ) -> Message:
-    callback = status_callback or _status_callback_or_none(integration)
+    callback = status_callback or status_callback_or_none(integration)
     message = Message(
         direction="outbound",
         integration_id=integration.id,
@@ -383,7 +384,7 @@ def _store(
         body=body or "",
         media=[{"url": url} for url in media_urls],
         num_segments=count_segments(body).segments if body else None,
-        status="pending",
+        status=statuses.PENDING,
         details={"status_callback": callback, "attempts": 0},
     )
     session = get_state().session
@@ -392,7 +393,8 @@ def _store(
     return message
 
 
-def _status_callback_or_none(integration: Integration) -> str | None:
+def status_callback_or_none(integration: Integration) -> str | None:
+    """:func:`status_callback_url`, or ``None`` (logged) when it can't be told here."""
     try:
         return status_callback_url(integration)
     except RuntimeError as e:
@@ -402,10 +404,18 @@ def _status_callback_or_none(integration: Integration) -> str | None:
         return None
 
 
-def _send_stored(messages: list[Message]) -> None:
-    """Refuse opted-out customers at once; send now when configured to."""
+def send_stored(messages: c.Sequence[Message | int]) -> None:
+    """Send stored outbound messages (the parts of one text, in order), as configured.
+
+    A customer who opted out is refused at once (the messages fail). Otherwise they are
+    sent now (:data:`XSMS_SEND_VIA` ``"process"``), handed to Celery (``"celery"``), or
+    left in the outbox for :func:`send_pending` (:data:`XSMS_SEND_IMMEDIATELY` off).
+
+    :raises SendError: (a subclass of it) when sending failed; the error is stored.
+    """
     if not messages:
         return
+    messages = [_stored_message(m) for m in messages]
     first = messages[0]
     integration = get_state().session.get(Integration, first.integration_id)
     if integration is not None and optouts.is_opted_out(
@@ -440,7 +450,7 @@ def deliver_in_order(messages: c.Sequence[Message | int]) -> list[Message]:
         except SendError as error:
             if not error.retryable:
                 for rest in found[i + 1 :]:
-                    if rest.status == "pending":
+                    if rest.status == statuses.PENDING:
                         _record_failure(rest, error, retry=False)
             raise
     return found
@@ -455,10 +465,10 @@ def release_stale_claims(older_than: float) -> int:
         sa.update(Message)
         .where(
             Message.direction == "outbound",
-            Message.status == "sending",
+            Message.status == statuses.SENDING,
             Message.updated_at < cutoff,
         )
-        .values(status="pending", updated_at=utcnow())
+        .values(status=statuses.PENDING, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     session.commit()
@@ -497,8 +507,8 @@ def _claim(message: Message) -> bool:
     session = get_state().session
     result = session.execute(
         sa.update(Message)
-        .where(Message.id == message.id, Message.status == "pending")
-        .values(status="sending", updated_at=utcnow())
+        .where(Message.id == message.id, Message.status == statuses.PENDING)
+        .values(status=statuses.SENDING, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     session.commit()
@@ -531,7 +541,7 @@ def _deliver_claimed(message: Message) -> Message:
     if "status_callback" in message.details:
         callback = message.details["status_callback"]
     else:
-        callback = _status_callback_or_none(integration)
+        callback = status_callback_or_none(integration)
     try:
         with twilio_client(credentials) as client:
             # A Messaging Service picks the sender from its pool.
@@ -587,7 +597,7 @@ def _record_failure(
     if attempts is not None:
         details["attempts"] = attempts
     message.details = details
-    message.status = "pending" if retry else "failed"
+    message.status = statuses.PENDING if retry else statuses.FAILED
     message.error_code = str(error.code) if error.code is not None else None
     message.error_message = error.message
     get_state().session.commit()

@@ -26,7 +26,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.test import Client
 
 from .errors import SimulationError
-from .extension import get_state
+from .state import get_state
 from .integrations import WEBHOOK_ENDPOINTS
 from .integrations import webhook_urls
 from .models import Integration

@@ -28,7 +28,7 @@ from . import simulator
 from .errors import NumberError
 from .errors import PermissionDenied
 from .errors import SimulationError
-from .extension import get_state
+from .state import get_state
 from .inbound import REPLIED
 from .models import Integration
 from .models import Message

@@ -22,7 +22,7 @@ from flask import Flask
 
 from . import simulator
 from .errors import SimulationError
-from .extension import get_state
+from .state import get_state
 from .inbound import wait_for_chatbots
 from .models import Message
 from .simulator import SimulatedReply

@@ -19,7 +19,7 @@ from flask import Response
 from twilio.request_validator import RequestValidator
 
 from . import diagnostics
-from .extension import get_state
+from .state import get_state
 from .integrations import integration_by_webhook_id
 from .types import Credentials
 

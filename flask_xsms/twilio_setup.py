@@ -26,7 +26,7 @@ from twilio.http.response import Response
 
 from .errors import NumberNotBound
 from .errors import TwilioSetupError
-from .extension import get_state
+from .state import get_state
 from .integrations import integration_for
 from .integrations import webhook_urls
 from .models import NumberBinding

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from . import twilio_setup
 from .errors import NumberError
 from .errors import NumberNotBound
-from .extension import get_state
+from .state import get_state
 from .forms import TwilioConfigureForm
 
 #: Answered when the page's CSRF token is missing or expired.

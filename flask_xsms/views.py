@@ -14,7 +14,7 @@ from . import message_log
 from . import numbers
 from . import optouts
 from .errors import BindingError
-from .extension import get_state
+from .state import get_state
 from .forms import saved_rows
 from .forms import SavedRow
 from .forms import SettingsForm

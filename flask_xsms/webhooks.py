@@ -16,11 +16,15 @@ from flask import Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import diagnostics
-from . import inbound as inbound_service
 from . import outbound
 from . import twilio_auth
 from .errors import InvalidWebhookRequest
-from .extension import get_state
+from .inbound import clean_parameters
+from .inbound import fallback_twiml
+from .inbound import handle_fallback
+from .inbound import handle_inbound
+from .inbound import parse_inbound
+from .state import get_state
 from .twiml import empty_response
 
 if t.TYPE_CHECKING:
@@ -32,14 +36,21 @@ logger = logging.getLogger("flask_xsms")
 def create_webhooks_blueprint() -> Blueprint:
     """Build the ``xsms_webhooks`` blueprint (the extension exempts it from ``CSRFProtect``)."""
     bp = Blueprint("xsms_webhooks", __name__)
-    bp.add_url_rule("/hooks/<webhook_id>/sms", view_func=inbound, methods=["POST"])
-    bp.add_url_rule("/hooks/<webhook_id>/fallback", view_func=fallback, methods=["POST"])
+    bp.add_url_rule(
+        "/hooks/<webhook_id>/sms", endpoint="inbound", view_func=request_url, methods=["POST"]
+    )
+    bp.add_url_rule(
+        "/hooks/<webhook_id>/fallback",
+        endpoint="fallback",
+        view_func=fallback_url,
+        methods=["POST"],
+    )
     bp.add_url_rule("/hooks/<webhook_id>/status", view_func=status, methods=["POST"])
     bp.register_error_handler(InvalidWebhookRequest, _bad_request)
     return bp
 
 
-def inbound(webhook_id: str) -> Response:
+def request_url(webhook_id: str) -> Response:
     """The Request URL: a customer's message, answered with the chatbot's replies.
 
     When the message can't be stored (the database is down) it answers 503, so that
@@ -51,15 +62,15 @@ def inbound(webhook_id: str) -> Response:
         integration = twilio_auth.authenticate(webhook_id)
         if request.form.get(diagnostics.TEST_PARAMETER):
             return _twiml(empty_response())
-        message = inbound_service.parse_inbound(request.form)
-        result = inbound_service.handle_inbound(integration, message, url_root=request.url_root)
+        message = parse_inbound(request.form)
+        result = handle_inbound(integration, message)
     except SQLAlchemyError:
         _database_down()
         return Response(b"", status=503, mimetype="text/plain")
     return _twiml(result.twiml)
 
 
-def fallback(webhook_id: str) -> Response:
+def fallback_url(webhook_id: str) -> Response:
     """The Fallback URL: Twilio could not use the Request URL; answer politely."""
     integration: Integration | None
     try:
@@ -68,12 +79,12 @@ def fallback(webhook_id: str) -> Response:
         integration = None
         _database_down()
     try:
-        message = inbound_service.parse_inbound(request.form)
+        message = parse_inbound(request.form)
     except InvalidWebhookRequest as e:
         # Nothing to store without these; the customer still gets an answer.
         logger.warning("Fallback URL called without a usable message (%s).", e.description)
-        return _twiml(inbound_service.fallback_twiml())
-    result = inbound_service.handle_fallback(
+        return _twiml(fallback_twiml())
+    result = handle_fallback(
         integration,
         message,
         # from the parsed parameters: NUL, which PostgreSQL refuses, is replaced there
@@ -90,7 +101,7 @@ def status(webhook_id: str) -> Response:
         missing = [n for n in ("MessageSid", "MessageStatus") if not request.form.get(n)]
         if missing:
             raise InvalidWebhookRequest(f"Missing parameter: {', '.join(missing)}.")
-        outbound.record_status(integration, inbound_service.clean_parameters(request.form))
+        outbound.record_status(integration, clean_parameters(request.form))
     except SQLAlchemyError:
         # Twilio needs no answer here; 503 tells its debugger the status was not kept.
         _database_down()

@@ -73,6 +73,13 @@ def reset_database(app: Flask, *metadatas: sa.MetaData) -> None:
         md.create_all(engine)
 
 
+def stop_turns(app: Flask) -> None:
+    """End the chatbot threads and the sweeps of ``app`` in this process."""
+    runner = get_state(app).turn_runner
+    if runner is not None:
+        assert runner.shutdown(timeout=10)
+
+
 def drop_xsms_tables(engine: sa.Engine) -> None:
     """Drop the extension's tables and its migration history."""
     metadata.drop_all(engine)
@@ -86,6 +93,7 @@ def app(database_url: str) -> t.Iterator[Flask]:
     with app.app_context():
         reset_database(app, metadata)
     yield app
+    stop_turns(app)
     with app.app_context():
         db = get_state(app).db
         db.session.remove()
@@ -99,6 +107,7 @@ def csrf_app(app: Flask, database_url: str, request: pytest.FixtureRequest) -> t
     set up before and after the extension."""
     protected = create_host_app(database_url, csrf_protect=request.param)
     yield protected
+    stop_turns(protected)
     with protected.app_context():
         get_state(protected).db.session.remove()
         get_state(protected).db.engine.dispose()
@@ -132,6 +141,7 @@ def example(database_url: str) -> t.Iterator[Flask]:
         init_database()
     yield app
     assert wait_for_chatbots(timeout=10)
+    stop_turns(app)
     with app.app_context():
         db.session.remove()
         drop_xsms_tables(db.engine)

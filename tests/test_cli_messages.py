@@ -56,7 +56,8 @@ def test_simulate_the_fallback_url(app: Flask, bound: Bound) -> None:
     assert result.exit_code == 0, result.output
     assert twiml_bodies(result.output) == [app.config["XSMS_FALLBACK_MESSAGE"]]
     (row,) = bound.messages(direction="inbound")
-    assert row.status == "fallback"
+    # the message became a turn, answered (with nothing: no chatbot here) after the apology
+    assert (row.status, row.error_code, row.turn_attempts) == ("handled", "11200", 1)
 
 
 def test_simulate_problems_exit_1_with_a_message(app: Flask, bound: Bound) -> None:
@@ -193,6 +194,8 @@ def stuck_inbound(bound: Bound, *, status: str, age: float, body: str = "still t
         details=params,
         created_at=moment,
         updated_at=moment,
+        claimed_at=moment,
+        response_twiml=None if status == "processing" else "<Response/>",
     )
     session = get_state(bound.app).session
     session.add(row)
@@ -212,7 +215,7 @@ def test_retry_answers_inbound_messages_that_never_got_an_answer(
 
     subscribe(bot, sender=CARE_APP)
     old = stuck_inbound(bound, status="processing", age=3600, body="first")
-    late = stuck_inbound(bound, status="late", age=3600, body="second")
+    late = stuck_inbound(bound, status="received", age=3600, body="second")
     recent = stuck_inbound(bound, status="processing", age=5, body="third")
     old_id, late_id, recent_id = old.id, late.id, recent.id
 
@@ -228,25 +231,17 @@ def test_retry_answers_inbound_messages_that_never_got_an_answer(
     replies = bound.messages(in_reply_to_id=late_id)
     assert [r.body for r in replies] == ["Sorry for the wait: second"]
     assert bound.messages(id=recent_id)[0].status == "processing"
-    assert "retried_at" in bound.messages(id=old_id)[0].details
+    assert bound.messages(id=old_id)[0].turn_attempts == 1
     # Answered ones are never answered twice; the recent one waits for a shorter cutoff.
     result = run(app, "retry", "--older-than", "0")
     assert result.exit_code == 0 and "inbound: 1 answered" in result.output
     assert len(twilio_api.messages) == 3
 
 
-def test_retry_leaves_late_messages_that_were_answered_alone(
+def test_retry_leaves_turns_that_are_over_alone(
     app: Flask, bound: Bound, subscribe: Subscribe
 ) -> None:
     subscribe(lambda sender, **kw: "never called", sender=CARE_APP)
-    late = stuck_inbound(bound, status="late", age=3600)
-    reply = Message(
-        direction="outbound", integration_id=bound.integration_id, from_number=CARE_NUMBER,
-        to_number=CUSTOMER, body="answered", status="delivered", in_reply_to_id=late.id,
-    )
-    session = get_state(app).session
-    session.add(reply)
-    session.commit()
     for status in ("handled", "failed", "fallback", "unrouted"):
         stuck_inbound(bound, status=status, age=3600)
     assert run(app, "retry").output == "Nothing to retry.\n"

@@ -184,8 +184,9 @@ def test_the_fallback_url_answers_politely_and_keeps_the_message(
     data = send(on.test_client(), "anyone?", path="fallback").json
     assert data["url"] == bound.urls.fallback_url
     assert data["replies"] == [{"body": on.config["XSMS_FALLBACK_MESSAGE"], "media": []}]
+    assert wait_for_chatbots(timeout=10)  # the message became a turn, answered later
     row = bound.inbound(data["message"]["sid"])
-    assert (row.status, row.error_code) == ("fallback", "11200")
+    assert (row.status, row.error_code) == ("handled", "11200")
     (event,) = used
     assert event["error_code"] == "11200" and event["error_url"] == bound.urls.request_url
 

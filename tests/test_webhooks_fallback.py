@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from flask_xsms import signals
 from flask_xsms.extension import get_state
+from flask_xsms.inbound import wait_for_chatbots
 from flask_xsms.models import Message
 from flask_xsms.models import metadata
 from flask_xsms.optouts import is_opted_out
@@ -25,6 +26,7 @@ from .signing import new_sid
 from .signing import Sent
 from .signing import signed_post
 from .signing import twiml_messages
+from .twilio_server import TwilioStandIn
 from .webhooks_support import Bound
 from .webhooks_support import CARE_APP
 from .webhooks_support import CARE_NUMBER
@@ -42,19 +44,26 @@ def polite(app: Flask) -> list[Sent]:
     return [Sent(app.config["XSMS_FALLBACK_MESSAGE"])]
 
 
-def test_a_message_the_request_url_never_stored_is_kept(
-    app: Flask, client: FlaskClient, bound: Bound, subscribe: Subscribe
+def test_a_message_the_request_url_never_stored_is_kept_and_answered_later(
+    app: Flask,
+    client: FlaskClient,
+    bound: Bound,
+    subscribe: Subscribe,
+    twilio_api: TwilioStandIn,
 ) -> None:
+    app.config["XSMS_TWILIO_API_BASE_URL"] = twilio_api.url
     events: list[dict[str, t.Any]] = []
-    subscribe(lambda sender, **kw: pytest.fail("the chatbot does not run on the fallback"))
+    calls: list[str] = []
+    subscribe(lambda sender, *, message, **kw: calls.append(message.body) or "the answer")
     subscribe(
         lambda sender, **kw: events.append({"sender": sender, **kw}), signal=signals.fallback_used
     )
     params = fallback_params(Body="anyone there?")
     response = signed_post(client, bound.urls.fallback_url, params)
+    # the customer gets the apology at once...
     assert twiml_messages(response) == polite(app)
     row = bound.inbound(params["MessageSid"])
-    assert (row.status, row.application_id, row.body) == ("fallback", CARE_APP, "anyone there?")
+    assert (row.application_id, row.body) == (CARE_APP, "anyone there?")
     assert row.error_code == "11205" and ERROR_URL in (row.error_message or "")
     assert row.details["ErrorUrl"] == ERROR_URL and row.conversation_id is not None
     (event,) = events
@@ -66,11 +75,20 @@ def test_a_message_the_request_url_never_stored_is_kept(
     )
     assert (event["error_code"], event["error_url"]) == ("11205", ERROR_URL)
 
-    # Twilio retries the Request URL later: same answer, still no chatbot
+    # ...and the chatbot's answer through the REST API
+    assert wait_for_chatbots(timeout=10)
+    assert calls == ["anyone there?"]
+    assert [(r.form["To"], r.form["From"], r.form["Body"]) for r in twilio_api.messages] == [
+        (CUSTOMER, CARE_NUMBER, "the answer")
+    ]
+    assert bound.inbound(params["MessageSid"]).status == "handled"
+
+    # Twilio retries the Request URL later: same answer, no second chatbot call
     again = signed_post(
         client, bound.urls.request_url, inbound_params(MessageSid=params["MessageSid"])
     )
     assert twiml_messages(again) == polite(app)
+    assert wait_for_chatbots(timeout=10) and calls == ["anyone there?"]
 
 
 def test_the_message_only_the_fallback_saw_is_configurable(

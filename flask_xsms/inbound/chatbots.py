@@ -1,0 +1,83 @@
+"""Calling the chatbot receivers of an application, and what their outcome answers."""
+from __future__ import annotations
+
+import collections.abc as c
+import logging
+import typing as t
+
+from flask import current_app
+
+from ..segments import count_segments
+from ..signals import message_received
+from ..twiml import as_replies
+from ..twiml import plan_messages
+from ..types import Reply
+
+logger = logging.getLogger("flask_xsms")
+
+
+def call_chatbots(application_id: str, /, **kwargs: t.Any) -> tuple[list[Reply], list[str]]:
+    """Call each receiver of :data:`~flask_xsms.signals.message_received` for the
+    application with ``kwargs``; return their replies and the errors of those that raised.
+
+    blinker's ``send()`` stops at the first exception; calling each receiver on its own
+    keeps one failing chatbot from hiding the others' replies.
+    """
+    replies: list[Reply] = []
+    errors: list[str] = []
+    message = kwargs.get("message")
+    for receiver in message_received.receivers_for(application_id):
+        try:
+            replies.extend(as_replies(receiver(application_id, **kwargs)))
+        except Exception as e:
+            logger.exception(
+                "Chatbot receiver %s failed on message %s (application %r).",
+                _name(receiver),
+                getattr(message, "sid", "?"),
+                application_id,
+            )
+            errors.append(f"{_name(receiver)}: {type(e).__name__}: {e}")
+    return replies, errors
+
+
+def final_messages(
+    replies: list[Reply],
+    errors: list[str],
+    *,
+    keyword: str | None,
+    opted_out: bool,
+    application_id: str,
+    message_sid: str,
+) -> list[Reply]:
+    """The messages that answer a chatbot's outcome, by the rules of the Request URL.
+
+    Nothing to an opted-out customer (but HELP); :data:`XSMS_APOLOGY_MESSAGE` when a
+    chatbot raised and none replied; :data:`XSMS_HELP_MESSAGE` for an unanswered HELP.
+    Split by :func:`~flask_xsms.twiml.plan_messages`; a ``replies_too_long`` warning is
+    logged past :data:`XSMS_MAX_REPLY_SEGMENTS`.
+    """
+    if opted_out and keyword != "help":
+        # Twilio answers STOP itself and blocks anything else to an opted-out customer.
+        return []
+    config = current_app.config
+    if errors and not replies:
+        replies = as_replies(config["XSMS_APOLOGY_MESSAGE"])
+    elif keyword == "help" and not replies:
+        replies = as_replies(config["XSMS_HELP_MESSAGE"])
+    messages = plan_messages(replies, one_segment=config["XSMS_SPLIT_AT_SEGMENTS"])
+    segments = sum(count_segments(m.body).segments for m in messages if m.body)
+    if segments > config["XSMS_MAX_REPLY_SEGMENTS"]:
+        logger.warning(
+            "replies_too_long: the answer of application %r to message %s takes %d SMS"
+            " segments (XSMS_MAX_REPLY_SEGMENTS is %d).",
+            application_id,
+            message_sid,
+            segments,
+            config["XSMS_MAX_REPLY_SEGMENTS"],
+            extra={"xsms_event": "replies_too_long", "segments": segments},
+        )
+    return messages
+
+
+def _name(receiver: c.Callable[..., t.Any]) -> str:
+    return getattr(receiver, "__qualname__", None) or repr(receiver)
