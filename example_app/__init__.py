@@ -64,6 +64,10 @@ def create_app(config: t.Mapping[str, t.Any] | None = None) -> Flask:
     xsms.init_app(app)
     views.register(app)
     bot.connect()
+    if "celery" in (app.config["XSMS_CHATBOT_VIA"], app.config["XSMS_SEND_VIA"]):
+        from .tasks import make_celery
+
+        make_celery(app)
 
     @app.cli.command("init-db")
     def init_db() -> None:

@@ -70,6 +70,8 @@ def create_host_app(
         SQLALCHEMY_DATABASE_URI=database_url,
         XSMS_TWILIO_ACCOUNT_SID="AC" + "1" * 32,
         XSMS_TWILIO_AUTH_TOKEN="test-auth-token",
+        # Nothing reaches the internet: a closed local port unless a test sets its stand-in.
+        XSMS_TWILIO_API_BASE_URL="http://127.0.0.1:9",
     )
     app.config.update(config)
     db = SQLAlchemy(app)

@@ -21,12 +21,16 @@ from flask.testing import FlaskClient
 
 from flask_xsms import signals
 from flask_xsms.extension import get_state
+from flask_xsms.inbound import turns
+from flask_xsms.inbound import wait_for_chatbots
+from flask_xsms.inbound.runner import runner_for
 
 from .hostapp import create_host_app
 from .signing import inbound_params
 from .signing import Sent
 from .signing import signed_post
 from .signing import twiml_messages
+from .twilio_server import TwilioStandIn
 from .webhooks_support import Bound
 from .webhooks_support import Subscribe
 
@@ -51,7 +55,9 @@ class Fault:
 
     def now(self) -> None:
         """Another connection locks the SQLite file (until :meth:`heal`)."""
-        self._lock = sqlite3.connect(t.cast(str, self.url.database), isolation_level=None)
+        self._lock = sqlite3.connect(
+            t.cast(str, self.url.database), isolation_level=None, check_same_thread=False
+        )
         self._lock.execute("BEGIN EXCLUSIVE")
 
     def at(self, starts_with: str) -> None:
@@ -171,39 +177,53 @@ def test_a_message_the_database_refused_is_kept_by_the_fallback_url(
     response = signed_post(client, bound.urls.fallback_url, fallback)
     assert twiml_messages(response) == polite
     row = bound.inbound(params["MessageSid"])
-    assert (row.status, row.body, row.error_code) == ("fallback", "are you there?", "11200")
-    assert chatbot == []
+    assert (row.body, row.error_code) == ("are you there?", "11200")
+    # the message became a turn: the chatbot answers it after the apology
+    assert wait_for_chatbots(timeout=10)
+    assert chatbot == [params["MessageSid"]]
+    assert bound.inbound(params["MessageSid"]).status == "handled"
 
 
-def test_when_the_database_dies_after_the_message_is_stored_it_is_kept(
-    faulty: tuple[Flask, Fault], bound: Bound, subscribe: Subscribe
+def test_when_the_database_dies_after_the_message_is_stored_it_is_answered_later(
+    faulty: tuple[Flask, Fault], bound: Bound, subscribe: Subscribe, twilio_api: TwilioStandIn
 ) -> None:
     host, fault = faulty
+    host.config["XSMS_TWILIO_API_BASE_URL"] = twilio_api.url
     chatbot: list[str] = []
     subscribe(lambda sender, *, message, **kw: chatbot.append(message.sid) or "On it!")
     client = host.test_client()
     params = inbound_params(Body="my order?")
-    fault.at("UPDATE xsms_message")  # the answer, written after the chatbot ran
+    fault.at("UPDATE xsms_message")  # the end of the turn, written after the chatbot ran
     response = signed_post(client, bound.urls.request_url, params)
     assert fault.fired
-    # the chatbot's answer still reaches the customer
-    assert twiml_messages(response) == [Sent("On it!")]
+    # An answer that could not be stored is not given: it would be given twice when the
+    # turn is answered again. Twilio gets an empty answer (or, while the database is
+    # still down, 503 and then calls the Fallback URL).
+    assert response.status_code == 503 or twiml_messages(response) == []
     fault.heal()
     row = bound.inbound(params["MessageSid"])
-    assert (row.body, row.status, row.response_twiml) == ("my order?", "processing", None)
+    assert (row.body, row.status) == ("my order?", "processing")
     assert bound.replies_to(row) == []  # the reply rows were in the failed transaction
     assert chatbot == [params["MessageSid"]]
 
     # Twilio's retry finds the message; the chatbot does not run twice
     again = signed_post(client, bound.urls.request_url, params)
     assert again.status_code == 200 and twiml_messages(again) == []
-    assert len(bound.messages(sid=params["MessageSid"])) == 1
     assert chatbot == [params["MessageSid"]]
-    # and the Fallback URL answers politely, keeping the one row
+    # the Fallback URL answers politely, keeping the one row
     fallback = {**params, "ErrorCode": "11200"}
     polite = [Sent(host.config["XSMS_FALLBACK_MESSAGE"])]
     assert twiml_messages(signed_post(client, bound.urls.fallback_url, fallback)) == polite
     assert len(bound.messages(sid=params["MessageSid"])) == 1
+    assert twilio_api.messages == []
+
+    # once its claim has lapsed, the turn is answered again, through the REST API
+    with host.app_context():
+        assert turns.hand_over(row.id, older_than=0) == turns.HANDED_OVER
+        assert runner_for(host).answer(row.id) == "answered"
+    assert chatbot == [params["MessageSid"]] * 2
+    assert [r.form["Body"] for r in twilio_api.messages] == ["On it!"]
+    assert bound.inbound(params["MessageSid"]).status == "handled"
 
 
 def test_a_status_callback_the_database_refused_is_a_503(
