@@ -12,6 +12,7 @@ from . import numbers
 from . import outbound
 from . import retry as retry_service
 from . import simulator
+from . import statuses
 from . import twilio_setup
 from .errors import DomainNotFound
 from .errors import SendError
@@ -102,7 +103,7 @@ def send(domain_id: str, from_: str, to: str, body: str) -> None:
     except XSMSError as e:
         raise click.ClickException(_reason(e)) from None
     for message in messages:
-        if message.status == "pending":
+        if message.status == statuses.PENDING:
             click.echo(
                 f"Stored message {message.id} in the outbox; `flask xsms retry` sends it."
             )
