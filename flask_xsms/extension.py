@@ -91,6 +91,9 @@ class XSMS:
         # Twilio signs the webhooks and the JSON API insists on JSON: no CSRF token there.
         _exempt_from_csrf(app, webhooks, api)
 
+        if app.config["XSMS_CHATBOT_VIA"] == "process":
+            _start_turn_sweeps_on_first_request(app)
+
         from .cli import xsms_cli
 
         app.cli.add_command(xsms_cli, name=app.config["XSMS_CLI_GROUP"])
@@ -172,6 +175,16 @@ def _exempt_from_csrf(app: Flask, *blueprints: Blueprint) -> None:
         nonlocal pending
         if pending:
             pending = not exempt()
+
+
+def _start_turn_sweeps_on_first_request(app: Flask) -> None:
+    """Each serving process recovers the turns of dead ones from its first request on
+    (a load balancer's health check will do), with nothing for the host to call."""
+    from .inbound.runner import runner_for
+
+    @app.before_request
+    def start_turn_sweeps() -> None:
+        runner_for(app).ensure_started()
 
 
 def _check_config(app: Flask) -> None:

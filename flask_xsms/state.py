@@ -112,15 +112,3 @@ def get_state(app: Flask | None = None) -> _State:
             "flask-xsms is not set up on this app. Did you forget to call"
             " 'xsms.init_app(app)'?"
         ) from None
-
-
-def get_state(app: Flask | None = None) -> _State:
-    """The extension state of ``app`` (default: the current app)."""
-    app = app or current_app
-    try:
-        return t.cast(_State, app.extensions["xsms"])
-    except KeyError:
-        raise RuntimeError(
-            "flask-xsms is not set up on this app. Did you forget to call"
-            " 'xsms.init_app(app)'?"
-        ) from None

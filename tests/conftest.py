@@ -11,6 +11,7 @@ from flask import Flask
 from flask_xsms.extension import get_state
 from flask_xsms.models import metadata
 
+from .hostapp import CREATED
 from .hostapp import create_host_app
 from .hostapp import Directory
 from .twilio_server import twilio_api  # noqa: F401 (fixture for every module)
@@ -73,9 +74,18 @@ def reset_database(app: Flask, *metadatas: sa.MetaData) -> None:
         md.create_all(engine)
 
 
+@pytest.fixture(autouse=True)
+def _stop_turns_of_every_app() -> t.Iterator[None]:
+    """No chatbot thread or sweep of a test's apps outlives the test."""
+    yield
+    while CREATED:
+        stop_turns(CREATED.pop())
+
+
 def stop_turns(app: Flask) -> None:
     """End the chatbot threads and the sweeps of ``app`` in this process."""
-    runner = get_state(app).turn_runner
+    state = app.extensions.get("xsms")  # None: its init_app refused the config
+    runner = state.turn_runner if state is not None else None
     if runner is not None:
         assert runner.shutdown(timeout=10)
 

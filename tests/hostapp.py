@@ -59,6 +59,10 @@ def seeded_directory() -> Directory:
     return d
 
 
+#: The apps made by :func:`create_host_app` during the current test (see conftest).
+CREATED: list[Flask] = []
+
+
 def create_host_app(
     database_url: str, *, csrf_protect: t.Literal["before", "after"] | None = None, **config: t.Any
 ) -> Flask:
@@ -74,6 +78,7 @@ def create_host_app(
         XSMS_TWILIO_API_BASE_URL="http://127.0.0.1:9",
     )
     app.config.update(config)
+    CREATED.append(app)
     db = SQLAlchemy(app)
     if csrf_protect == "before":
         CSRFProtect(app)

@@ -216,7 +216,7 @@ def test_retry_answers_inbound_messages_that_never_got_an_answer(
     subscribe(bot, sender=CARE_APP)
     old = stuck_inbound(bound, status="processing", age=3600, body="first")
     late = stuck_inbound(bound, status="received", age=3600, body="second")
-    recent = stuck_inbound(bound, status="processing", age=5, body="third")
+    recent = stuck_inbound(bound, status="received", age=5, body="third")
     old_id, late_id, recent_id = old.id, late.id, recent.id
 
     result = run(app, "retry")
@@ -230,7 +230,7 @@ def test_retry_answers_inbound_messages_that_never_got_an_answer(
     assert bound.inbound(old.sid).status == "handled"
     replies = bound.messages(in_reply_to_id=late_id)
     assert [r.body for r in replies] == ["Sorry for the wait: second"]
-    assert bound.messages(id=recent_id)[0].status == "processing"
+    assert bound.messages(id=recent_id)[0].status == "received"
     assert bound.messages(id=old_id)[0].turn_attempts == 1
     # Answered ones are never answered twice; the recent one waits for a shorter cutoff.
     result = run(app, "retry", "--older-than", "0")

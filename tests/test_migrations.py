@@ -80,3 +80,45 @@ def test_cli(app: Flask) -> None:
     metadata.create_all(get_state().db.engine)
     result = runner.invoke(args=["xsms", "db", "stamp"])
     assert result.exit_code == 0 and "marked as revision" in result.output
+
+
+def test_messages_left_unanswered_by_earlier_versions_become_turns(app: Flask) -> None:
+    """0005: "processing" and "late" messages without a reply wait for the recovery
+    sweep; answered "late" ones are handled and never answered twice."""
+    engine = get_state().db.engine
+    metadata.drop_all(engine)
+    migrate.upgrade("0004")
+    moment = "2026-12-04 10:00:00"
+    with engine.begin() as connection:
+        for id_, sid, direction, status, reply in [
+            (1, "SM1", "inbound", "late", None),
+            (2, None, "outbound", "delivered", 1),
+            (3, "SM3", "inbound", "late", None),
+            (4, "SM4", "inbound", "processing", None),
+            (5, "SM5", "inbound", "handled", None),
+        ]:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO xsms_message (id, sid, direction, from_number, to_number,"
+                    " body, media, status, details, created_at, updated_at, in_reply_to_id)"
+                    " VALUES (:id, :sid, :direction, '+1', '+2', '', '[]', :status, '{}',"
+                    " :at, :at, :reply)"
+                ),
+                {"id": id_, "sid": sid, "direction": direction, "status": status,
+                 "reply": reply, "at": moment},
+            )
+    migrate.upgrade()
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "SELECT id, status, claimed_at IS NOT NULL, response_twiml IS NOT NULL"
+                " FROM xsms_message ORDER BY id"
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        (1, "handled", False, False),  # its late reply was sent
+        (2, "delivered", False, False),
+        (3, "processing", True, True),  # never answered: the sweep hands it over
+        (4, "processing", True, True),
+        (5, "handled", False, False),
+    ]

@@ -12,6 +12,7 @@ import collections.abc as c
 import contextlib
 import socket
 import sqlite3
+import time
 import typing as t
 
 import pytest
@@ -25,6 +26,7 @@ from flask_xsms.inbound import turns
 from flask_xsms.inbound import wait_for_chatbots
 from flask_xsms.inbound.runner import runner_for
 
+from .conftest import stop_turns
 from .hostapp import create_host_app
 from .signing import inbound_params
 from .signing import Sent
@@ -95,6 +97,7 @@ def faulty(app: Flask, bound: Bound, database_url: str) -> c.Iterator[tuple[Flas
     fault = Fault(host, database_url)
     yield host, fault
     fault.heal()
+    stop_turns(host)
     with host.app_context():
         get_state(host).db.session.remove()
         get_state(host).db.engine.dispose()
@@ -119,6 +122,7 @@ def down(faulty: tuple[Flask, Fault], database_url: str) -> c.Iterator[Flask]:
     url = sa.make_url(database_url).set(port=free_port()).render_as_string(hide_password=False)
     unreachable = create_host_app(url)
     yield unreachable
+    stop_turns(unreachable)
     with unreachable.app_context():
         get_state(unreachable).db.engine.dispose()
 
@@ -188,7 +192,9 @@ def test_when_the_database_dies_after_the_message_is_stored_it_is_answered_later
     faulty: tuple[Flask, Fault], bound: Bound, subscribe: Subscribe, twilio_api: TwilioStandIn
 ) -> None:
     host, fault = faulty
-    host.config["XSMS_TWILIO_API_BASE_URL"] = twilio_api.url
+    host.config.update(
+        XSMS_TWILIO_API_BASE_URL=twilio_api.url, XSMS_REPLY_TIMEOUT=0.5, XSMS_TURN_CLAIM_TIMEOUT=1
+    )
     chatbot: list[str] = []
     subscribe(lambda sender, *, message, **kw: chatbot.append(message.sid) or "On it!")
     client = host.test_client()
@@ -218,8 +224,9 @@ def test_when_the_database_dies_after_the_message_is_stored_it_is_answered_later
     assert twilio_api.messages == []
 
     # once its claim has lapsed, the turn is answered again, through the REST API
+    time.sleep(1.1)
     with host.app_context():
-        assert turns.hand_over(row.id, older_than=0) == turns.HANDED_OVER
+        assert turns.hand_over(row.id) == turns.HANDED_OVER
         assert runner_for(host).answer(row.id) == "answered"
     assert chatbot == [params["MessageSid"]] * 2
     assert [r.form["Body"] for r in twilio_api.messages] == ["On it!"]

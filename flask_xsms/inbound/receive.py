@@ -64,6 +64,12 @@ def handle_inbound(integration: Integration, message: InboundMessage) -> Inbound
     Fallback URL.
     """
     app = t.cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
+    # read now: the commit that stores the message expires the integration
+    integration_id, domain_id, account_id = (
+        integration.id,
+        integration.domain_id,
+        integration.account_id,
+    )
     runner = runner_for(app) if app.config["XSMS_CHATBOT_VIA"] == "process" else None
     inline = runner is not None and runner.reserve()
     token = turns.new_token()
@@ -86,19 +92,19 @@ def handle_inbound(integration: Integration, message: InboundMessage) -> Inbound
         return InboundResult(*replay(message.sid), duplicate=True)
     message_id, route, conversation_id = stored
     keyword = optouts.keyword_of(message.body, message.opt_out_type)
-    record_keyword(integration.account_id, message, keyword, route)
+    record_keyword(account_id, message, keyword, route)
     if route is None:
         logger.warning(
             "Message %s to %s: no binding in IA Domain %r knows this number; stored as unrouted.",
             message.sid,
             message.to,
-            integration.domain_id,
+            domain_id,
         )
         notify(
             unrouted_message,
             app,
             message=message,
-            domain_id=integration.domain_id,
+            domain_id=domain_id,
             message_id=message_id,
         )
         return InboundResult(empty_response(), message_id, statuses.UNROUTED)
@@ -110,9 +116,9 @@ def handle_inbound(integration: Integration, message: InboundMessage) -> Inbound
     turn = turns.Turn(
         message_id=message_id,
         token=token,
-        integration_id=integration.id,
-        domain_id=integration.domain_id,
-        account_id=integration.account_id,
+        integration_id=integration_id,
+        domain_id=domain_id,
+        account_id=account_id,
         application_id=route.application_id,
         conversation_id=conversation_id,
         message=message,

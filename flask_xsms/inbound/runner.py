@@ -16,12 +16,12 @@ import atexit
 import contextlib
 import logging
 import os
+import queue
 import secrets
 import threading
 import time
 import typing as t
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 
 from flask import current_app
 from flask import Flask
@@ -62,7 +62,11 @@ class TurnRunner:
         threads = int(config["XSMS_CHATBOT_THREADS"])
         self._app = weakref.ref(app)
         self._slots = threading.BoundedSemaphore(threads)
-        self._executor = ThreadPoolExecutor(threads, thread_name_prefix="xsms-chatbot")
+        self._threads = threads
+        self._queue: queue.SimpleQueue[tuple[turns.Turn, Pending | None] | None] = (
+            queue.SimpleQueue()
+        )
+        self._workers: list[threading.Thread] = []
         self._sweep_every = float(config["XSMS_TURN_SWEEP_INTERVAL"])
         self._tick = min(self._sweep_every, float(config["XSMS_TURN_CLAIM_TIMEOUT"]) / 3)
         self._lock = threading.Condition()
@@ -70,6 +74,10 @@ class TurnRunner:
         self._busy = 0
         self._stopping = False
         self._stopped = False
+        # Whether turns may wait in the database for a thread: set when one is stored
+        # without a free thread here (or the sweep finds some), so that a thread that
+        # finishes a turn looks for them only then.
+        self._maybe_waiting = False
         self._thread: threading.Thread | None = None
         _runners.add(self)
 
@@ -96,6 +104,7 @@ class TurnRunner:
         waits in the database for the next free one."""
         self.ensure_started()
         if not self.reserve():
+            self._maybe_waiting = True
             return False
         token = turns.new_token()
         turn = turns.load(message_id, token) if turns.claim(message_id, token) else None
@@ -144,15 +153,25 @@ class TurnRunner:
         being torn down); returns whether the chatbots finished in time."""
         self.stop()
         self._stopped = True
-        return self.wait(timeout)
+        finished = self.wait(timeout)
+        for _ in self._workers:
+            self._queue.put(None)
+        return finished
 
     def _submit(self, turn: turns.Turn, pending: Pending | None) -> None:
-        try:
-            self._executor.submit(self._work, turn, pending)
-        except RuntimeError:  # the interpreter is exiting: another process answers it
-            logger.warning("Message %s left for another process's sweep.", turn.message.sid)
-            self._done_with(turn, pending, None)
-            self._free()
+        self._queue.put((turn, pending))
+        with self._lock:
+            # A thread per reserved slot at most, started when first needed. Daemon
+            # threads: an exiting process waits for them a bounded time (``_drain``).
+            if len(self._workers) < min(self._busy, self._threads):
+                worker = threading.Thread(
+                    target=_chatbot_thread,
+                    args=(weakref.ref(self), self._queue),
+                    name=f"xsms-chatbot-{len(self._workers)}",
+                    daemon=True,
+                )
+                self._workers.append(worker)
+                worker.start()
 
     def _work(self, turn: turns.Turn, pending: Pending | None) -> None:
         app = self._app()
@@ -183,8 +202,9 @@ class TurnRunner:
 
     def _take_waiting(self, app: Flask) -> bool:
         """Keep the thread busy with the oldest turn waiting for one, if any."""
-        if not self.sweeps or self._stopping:
+        if not self.sweeps or self._stopping or not self._maybe_waiting:
             return False
+        self._maybe_waiting = False  # before looking: a turn stored meanwhile sets it again
         try:
             with app.app_context():
                 turn = _claim_waiting()
@@ -193,6 +213,7 @@ class TurnRunner:
             return False
         if turn is None:
             return False
+        self._maybe_waiting = True  # there may be more
         with self._lock:
             self._held.add(turn.token)
         self._submit(turn, None)
@@ -221,12 +242,29 @@ class TurnRunner:
             get_state(app).db.engine, _LEASE, self.holder, self._sweep_every * 0.9
         ):
             turns.hand_over_stale()
-        while self.reserve():
+        while True:
+            if not self.reserve():
+                self._maybe_waiting = True  # the threads look when they are free
+                break
             turn = _claim_waiting()
             if turn is None:
                 self.release()
                 break
             self.start(turn)
+
+
+def _chatbot_thread(
+    ref: weakref.ref[TurnRunner],
+    work: queue.SimpleQueue[tuple[turns.Turn, Pending | None] | None],
+) -> None:
+    """One chatbot thread: runs the turns its runner hands it, until told to end."""
+    while True:
+        item = work.get()
+        runner = ref()
+        if item is None or runner is None:
+            return
+        runner._work(*item)
+        del runner, item
 
 
 def _background(ref: weakref.ref[TurnRunner]) -> None:
@@ -313,17 +351,10 @@ def wait_for_chatbots(timeout: float | None = None) -> bool:
     return True
 
 
-def _stop_all() -> None:
-    for runner in list(_runners):
-        runner.stop()
-
-
-# Before the interpreter joins the chatbot threads at exit: they finish what they run
-# and start nothing new.
-getattr(threading, "_register_atexit", atexit.register)(_stop_all)
-
-
 @atexit.register
 def _drain() -> None:
-    _stop_all()
+    """An exiting process starts no new turn and lets running chatbots finish, for a
+    while; a turn cut off after that is answered again by another process."""
+    for runner in list(_runners):
+        runner.stop()
     wait_for_chatbots(_EXIT_WAIT)

@@ -83,7 +83,8 @@ _CLAIM = (
 _mine = sa.and_(_m.c.id == sa.bindparam("b_id"), _m.c.claimed_by == sa.bindparam("b_token"))
 _END_VALUES = {
     "status": sa.bindparam("b_status"),
-    "error_message": sa.bindparam("b_error"),
+    # the chatbots' errors, or what was noted before (the Fallback URL's Twilio error)
+    "error_message": sa.func.coalesce(sa.bindparam("b_error"), _m.c.error_message),
     "claimed_by": None,
     "updated_at": sa.bindparam("b_now"),
 }
@@ -110,7 +111,15 @@ _STALE = (
     .limit(sa.bindparam("b_limit"))
 )
 _stale_one = sa.and_(
-    _m.c.id == sa.bindparam("b_id"), _open, _m.c.claimed_at < sa.bindparam("b_stale")
+    _m.c.id == sa.bindparam("b_id"),
+    sa.or_(
+        sa.and_(_m.c.status == statuses.RECEIVED, _m.c.claimed_at < sa.bindparam("b_stale")),
+        # a runner renews its claim: never take a turn from one that did lately
+        sa.and_(
+            _m.c.status == statuses.PROCESSING,
+            _m.c.claimed_at < sa.bindparam("b_stale_claim"),
+        ),
+    ),
 )
 _HAND_OVER = (
     sa.update(_m)
@@ -339,8 +348,12 @@ def hand_over_stale(limit: int = 100) -> list[int]:
 
 
 def hand_over(message_id: int, *, older_than: float | None = None) -> str | None:
-    """Make a stale turn (no sign of its runner for ``older_than`` seconds, by default
-    :data:`XSMS_TURN_CLAIM_TIMEOUT`) wait for a runner again: :data:`HANDED_OVER`.
+    """Make a stale turn wait for a runner again: :data:`HANDED_OVER`.
+
+    Stale means handed to a runner more than ``older_than`` seconds ago (by default
+    :data:`XSMS_TURN_CLAIM_TIMEOUT`) and never claimed, or claimed by a runner that has
+    not renewed its claim for that long, and never less than
+    :data:`XSMS_TURN_CLAIM_TIMEOUT`: a live runner keeps its turn.
 
     Whoever waited for its TwiML answer is gone, so its replies will go through the
     outbox. A turn that used up :data:`XSMS_CHATBOT_MAX_ATTEMPTS` is given up instead
@@ -349,11 +362,13 @@ def hand_over(message_id: int, *, older_than: float | None = None) -> str | None
     """
     session = get_state().session
     now = utcnow()
-    age = _claim_timeout() if older_than is None else dt.timedelta(seconds=older_than)
+    claim_timeout = _claim_timeout()
+    age = claim_timeout if older_than is None else dt.timedelta(seconds=older_than)
     max_attempts = int(current_app.config["XSMS_CHATBOT_MAX_ATTEMPTS"])
     params = {
         "b_id": message_id,
         "b_stale": now - age,
+        "b_stale_claim": now - max(age, claim_timeout),
         "b_now": now,
         "b_twiml": empty_response(),
         "b_max": max_attempts,

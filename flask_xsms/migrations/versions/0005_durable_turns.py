@@ -38,8 +38,14 @@ def upgrade() -> None:
         sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('name', name=op.f('pk_xsms_lease')),
     )
-    # Messages left "processing" or "late" by the threads of earlier versions become
-    # turns that the recovery sweep answers.
+    # Messages that the threads of earlier versions left "processing" or "late" without
+    # a reply become turns that the recovery sweep answers; answered ones are handled.
+    op.execute(
+        "UPDATE xsms_message SET status = 'handled'"
+        " WHERE direction = 'inbound' AND status IN ('processing', 'late')"
+        " AND EXISTS (SELECT 1 FROM xsms_message AS reply"
+        " WHERE reply.in_reply_to_id = xsms_message.id)"
+    )
     op.execute(
         "UPDATE xsms_message SET status = 'processing', claimed_at = updated_at,"
         " response_twiml = COALESCE(response_twiml, '<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response />')"
