@@ -4,12 +4,14 @@ from __future__ import annotations
 from . import signals
 from .errors import AuthenticationFailed
 from .errors import BindingError
+from .errors import ConversationTaken
 from .errors import CredentialsMissing
 from .errors import DomainNotFound
 from .errors import InvalidMessage
 from .errors import InvalidNumber
 from .errors import InvalidWebhookRequest
 from .errors import NumberError
+from .errors import NotTakenOver
 from .errors import NumberNotBound
 from .errors import OptedOut
 from .errors import PermissionDenied
@@ -24,8 +26,10 @@ from .types import Application
 from .types import BINDABLE_CHANNEL_TYPES
 from .types import Credentials
 from .types import Domain
+from .types import Handoff
 from .types import InboundMessage
 from .types import Media
+from .types import Operator
 from .types import Pair
 from .types import Reply
 
@@ -34,18 +38,22 @@ __all__ = [
     "AuthenticationFailed",
     "BINDABLE_CHANNEL_TYPES",
     "BindingError",
+    "ConversationTaken",
     "Credentials",
     "CredentialsMissing",
     "Domain",
     "DomainNotFound",
+    "Handoff",
     "InboundMessage",
     "InvalidMessage",
     "InvalidNumber",
     "InvalidWebhookRequest",
     "Media",
+    "NotTakenOver",
     "NumberError",
     "NumberNotBound",
     "OptedOut",
+    "Operator",
     "Pair",
     "PermissionDenied",
     "RateLimited",

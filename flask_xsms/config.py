@@ -70,6 +70,9 @@ DEFAULTS: dict[str, t.Any] = {
     "TURN_CLAIM_TIMEOUT": 30,
     # Seconds between two recovery sweeps of a process with CHATBOT_VIA "process".
     "TURN_SWEEP_INTERVAL": 10,
+    # Seconds of silence after which a conversation that an operator took over (or that
+    # waits for one since its chatbot asked for a person) goes back to its chatbot.
+    "HANDOFF_TIMEOUT": 900,
     # Seconds of inactivity after which a conversation is closed and a new one opened.
     "CONVERSATION_TIMEOUT": 1800,
     # Answer when a chatbot raised an error instead of replying.

@@ -171,3 +171,16 @@ class TwilioSetupError(XSMSError):
         self.reason = reason
         self.code = code
         self.status = status
+
+
+class ConversationTaken(XSMSError):
+    """Another operator has the conversation; :attr:`agent_name` says who."""
+
+    def __init__(self, message: str, *, agent_name: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.agent_name = agent_name
+
+
+class NotTakenOver(XSMSError):
+    """An operator reply or hand-back to a conversation that the operator does not have."""

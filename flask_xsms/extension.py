@@ -16,6 +16,7 @@ from .state import get_state
 from .types import ApplicationsLoader
 from .types import CredentialsLoader
 from .types import DomainLoader
+from .types import Operator
 from .types import PermissionCallback
 
 if t.TYPE_CHECKING:
@@ -49,6 +50,7 @@ class XSMS:
         self._applications_loader: ApplicationsLoader | None = None
         self._permission_callback: PermissionCallback | None = None
         self._credentials_loader: CredentialsLoader | None = None
+        self._operator_loader: t.Callable[[], Operator | None] | None = None
         if app is not None:
             self.init_app(app)
 
@@ -139,6 +141,17 @@ class XSMS:
         ``XSMS_TWILIO_ACCOUNT_SID`` and ``XSMS_TWILIO_AUTH_TOKEN``. Usable as a decorator.
         """
         self._credentials_loader = callback
+        return callback
+
+    def operator_loader(self, callback: F) -> F:
+        """Register the function that tells who the current operator is.
+
+        It takes no argument and returns an :class:`~flask_xsms.Operator` (the host's
+        user id and a name to show, e.g. from Flask-Login's ``current_user``) or
+        ``None``. It names who took a conversation over and who replied. Without one,
+        every operator is the same anonymous "Operator". Usable as a decorator.
+        """
+        self._operator_loader = callback
         return callback
 
     # -- tables ---------------------------------------------------------------------
@@ -273,6 +286,7 @@ def _check_webhook_config(app: Flask) -> None:
     for key in (
         "XSMS_MAX_REQUEST_SIZE",
         "XSMS_CONVERSATION_TIMEOUT",
+        "XSMS_HANDOFF_TIMEOUT",
         "XSMS_WEBHOOK_REJECTIONS_KEPT",
         "XSMS_WEBHOOK_REJECTIONS_MAX_AGE",
     ):

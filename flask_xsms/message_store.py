@@ -33,6 +33,8 @@ _ROUTE = (
         _conversations.c.id,
         _conversations.c.last_message_at,
         _bindings.c.phone_number,
+        _conversations.c.handoff,
+        _conversations.c.handoff_at,
     )
     .select_from(_bindings)
     .outerjoin(
@@ -84,6 +86,10 @@ class Route:
     conversation_id: int | None
     last_message_at: dt.datetime | None
     service: str
+    #: Who answers the open conversation (``"bot"``, ``"needs_agent"``, ``"agent"``) and
+    #: since when a person was asked for or last acted.
+    handoff: str | None = None
+    handoff_at: dt.datetime | None = None
 
 
 def route(
@@ -114,7 +120,7 @@ def route(
     ).first()
     if row is None:
         return None
-    return Route(row[0], bool(row[1]), row[2], row[3], row[4])
+    return Route(row[0], bool(row[1]), row[2], row[3], row[4], row[5], row[6])
 
 
 def file_in_conversation(

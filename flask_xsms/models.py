@@ -147,6 +147,16 @@ class Conversation(Base):
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_message_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[dt.datetime | None]
+    #: Who answers: ``"bot"``, ``"needs_agent"`` (the chatbot asked for a person) or
+    #: ``"agent"`` (an operator took it over); see flask_xsms.conversations.
+    handoff: Mapped[str] = mapped_column(sa.String(16), default="bot", server_default="bot")
+    #: The operator who took it over (the host's user id and name).
+    agent_id: Mapped[str | None] = mapped_column(sa.String(64))
+    agent_name: Mapped[str | None] = mapped_column(sa.String(128))
+    #: When an operator last acted, or a person was asked for (for XSMS_HANDOFF_TIMEOUT).
+    handoff_at: Mapped[dt.datetime | None]
+    #: Why the chatbot asked for a person.
+    handoff_reason: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class Message(Base):
@@ -159,6 +169,8 @@ class Message(Base):
     __tablename__ = "xsms_message"
     __table_args__ = (
         sa.Index("ix_xsms_message_integration_created", "integration_id", "created_at"),
+        # A conversation's thread.
+        sa.Index("ix_xsms_message_conversation", "conversation_id", "id"),
         # The turns not over yet, for the recovery sweep.
         sa.Index(
             "ix_xsms_message_open_turn",

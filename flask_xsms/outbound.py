@@ -60,6 +60,7 @@ from .twiml import split_body
 from .twiml import text_length
 from .types import Credentials
 from .types import Domain
+from .types import Operator
 
 logger = logging.getLogger("flask_xsms")
 
@@ -100,6 +101,7 @@ def send(
     conversation_id: int | None = None,
     in_reply_to_id: int | None = None,
     messaging_service_sid: str | None = None,
+    operator: Operator | None = None,
 ) -> list[Message]:
     """Send a message from a Twilio number (or Messaging Service) bound in ``domain``
     to a customer.
@@ -118,6 +120,8 @@ def send(
     :param to: the customer's number, in E.164.
     :param body: the text; may be empty when there are media.
     :param media_urls: at most 10 public URLs of images or other media.
+    :param conversation_id: the conversation the message belongs to, if any.
+    :param operator: the person who wrote it (an operator's reply in a conversation).
     :returns: the stored messages, one per part, in order.
     :raises NumberError: when ``from_number`` or ``to`` is not a valid number.
     :raises NumberNotBound: when ``from_number`` is not bound in the domain.
@@ -152,6 +156,7 @@ def send(
             application_id=binding.application_id,
             conversation_id=conversation_id,
             in_reply_to_id=in_reply_to_id,
+            operator=operator,
         )
         for i, part in enumerate(parts)
     ]
@@ -371,8 +376,12 @@ def _store(
     conversation_id: int | None,
     in_reply_to_id: int | None,
     status_callback: str | None = None,
+    operator: Operator | None = None,
 ) -> Message:
     callback = status_callback or status_callback_or_none(integration)
+    details: dict[str, t.Any] = {"status_callback": callback, "attempts": 0}
+    if operator is not None:
+        details["operator"] = {"id": operator.id, "name": operator.name}
     message = Message(
         direction="outbound",
         integration_id=integration.id,
@@ -385,7 +394,7 @@ def _store(
         media=[{"url": url} for url in media_urls],
         num_segments=count_segments(body).segments if body else None,
         status=statuses.PENDING,
-        details={"status_callback": callback, "attempts": 0},
+        details=details,
     )
     session = get_state().session
     session.add(message)

@@ -67,6 +67,23 @@ message_failed = _signals.signal("message-failed")
 delivery_status_changed = _signals.signal("delivery-status-changed")
 
 
+#: Sent when a chatbot asked for a person (it returned a :class:`~flask_xsms.Handoff`).
+#: Sender: the Flask app. Keyword arguments: ``conversation_id``, ``domain_id``,
+#: ``application_id``, ``customer`` (the customer's number), ``reason``, ``message_id``
+#: (the inbound message it answered).
+handoff_requested = _signals.signal("handoff-requested")
+
+#: Sent when an operator took a conversation over. Sender: the Flask app. Keyword
+#: arguments: ``conversation_id``, ``domain_id``, ``operator`` (:class:`~flask_xsms.Operator`).
+conversation_taken_over = _signals.signal("conversation-taken-over")
+
+#: Sent when a conversation went back to its chatbot. Sender: the Flask app. Keyword
+#: arguments: ``conversation_id``, ``domain_id``, ``operator``
+#: (:class:`~flask_xsms.Operator`, or ``None`` after :data:`XSMS_HANDOFF_TIMEOUT` of
+#: silence), ``reason`` (``"handed_back"`` or ``"timeout"``).
+conversation_handed_back = _signals.signal("conversation-handed-back")
+
+
 def notify(signal: NamedSignal, sender: t.Any, **kwargs: t.Any) -> None:
     """Send ``signal`` to each of its receivers; one that raises is logged, never raised.
 

@@ -17,6 +17,7 @@ from .errors import PermissionDenied
 from .types import Application
 from .types import Credentials
 from .types import Domain
+from .types import Operator
 
 if t.TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
@@ -24,6 +25,9 @@ if t.TYPE_CHECKING:
     from .extension import XSMS
 
 logger = logging.getLogger("flask_xsms")
+
+#: Who operates when the host registered no ``operator_loader``.
+ANONYMOUS_OPERATOR = Operator(id="", name="Operator")
 
 PERMISSION_HELP = (
     "flask-xsms refused access to the integration settings of IA Domain %r because no "
@@ -90,6 +94,12 @@ class _State:
         if not self.may_manage(domain):
             raise PermissionDenied()
         return domain
+
+    def operator(self) -> Operator:
+        """The current operator, as the host's ``operator_loader`` tells."""
+        loader = self.xsms._operator_loader
+        found = loader() if loader is not None else None
+        return found if found is not None else ANONYMOUS_OPERATOR
 
     def credentials(self, account_id: str) -> Credentials | None:
         loader = self.xsms._credentials_loader

@@ -113,6 +113,32 @@ class Reply:
 
 
 @dataclasses.dataclass(frozen=True)
+class Handoff:
+    """A chatbot's request for a person to take the conversation over.
+
+    A receiver of :data:`~flask_xsms.signals.message_received` returns it, alone or among
+    its replies: ``message`` (if any) goes to the customer, the conversation then waits
+    for an operator ("needs an agent") and the chatbot is not called for it until an
+    operator hands it back (or :data:`XSMS_HANDOFF_TIMEOUT` passes);
+    :data:`~flask_xsms.signals.handoff_requested` lets the host page its agents.
+
+    :param reason: why, for the operators.
+    :param message: what to tell the customer meanwhile, e.g. "Connecting you to a person…".
+    """
+
+    reason: str = ""
+    message: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Operator:
+    """A person who answers conversations: the host's user id and a name to show."""
+
+    id: str
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Media:
     """One media item of an inbound MMS: its URL at Twilio and its content type."""
 

@@ -17,6 +17,7 @@ from flask_xsms import leases
 from flask_xsms.extension import get_state
 from flask_xsms.inbound import parse_inbound
 from flask_xsms.inbound import turns
+from flask_xsms.inbound.chatbots import Outcome
 from flask_xsms.inbound import wait_for_chatbots
 from flask_xsms.inbound.runner import ANSWERED
 from flask_xsms.inbound.runner import BUSY
@@ -120,7 +121,7 @@ def test_a_dead_runners_turn_is_handed_over_and_its_late_replies_are_dropped(
     # the first runner was not dead after all: its answer comes too late and goes nowhere
     stale_turn = turns.load(message_id, dead)
     assert stale_turn is not None
-    assert turns.finish(stale_turn, [], []) is None
+    assert turns.finish(stale_turn, Outcome()) is None
     assert sent_bodies(rest) == ["answer: anyone?"]
     (row,) = bound.messages(id=message_id)
     assert (row.status, row.turn_attempts) == ("handled", 2)

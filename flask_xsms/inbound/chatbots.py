@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import collections.abc as c
+import dataclasses
 import logging
 import typing as t
 
@@ -11,24 +12,45 @@ from ..segments import count_segments
 from ..signals import message_received
 from ..twiml import as_replies
 from ..twiml import plan_messages
+from ..types import Handoff
 from ..types import Reply
 
 logger = logging.getLogger("flask_xsms")
 
 
-def call_chatbots(application_id: str, /, **kwargs: t.Any) -> tuple[list[Reply], list[str]]:
+@dataclasses.dataclass
+class Outcome:
+    """What the chatbots of an application answered to one message."""
+
+    replies: list[Reply] = dataclasses.field(default_factory=list)
+    #: ``"<receiver>: <error>"`` of each receiver that raised.
+    errors: list[str] = dataclasses.field(default_factory=list)
+    #: The first :class:`~flask_xsms.Handoff` a receiver returned, if any.
+    handoff: Handoff | None = None
+
+
+def call_chatbots(application_id: str, /, **kwargs: t.Any) -> Outcome:
     """Call each receiver of :data:`~flask_xsms.signals.message_received` for the
-    application with ``kwargs``; return their replies and the errors of those that raised.
+    application with ``kwargs``; return their replies, the errors of those that raised,
+    and a :class:`~flask_xsms.Handoff` one of them returned.
 
     blinker's ``send()`` stops at the first exception; calling each receiver on its own
     keeps one failing chatbot from hiding the others' replies.
     """
-    replies: list[Reply] = []
-    errors: list[str] = []
+    outcome = Outcome()
+    replies, errors = outcome.replies, outcome.errors
     message = kwargs.get("message")
     for receiver in message_received.receivers_for(application_id):
         try:
-            replies.extend(as_replies(receiver(application_id, **kwargs)))
+            value = receiver(application_id, **kwargs)
+            if isinstance(value, Handoff):
+                value = [value]
+            if isinstance(value, c.Iterable) and not isinstance(value, (str, bytes, c.Mapping)):
+                value = list(value)
+                handoffs = [item for item in value if isinstance(item, Handoff)]
+                outcome.handoff = outcome.handoff or next(iter(handoffs), None)
+                value = [item for item in value if not isinstance(item, Handoff)]
+            replies.extend(as_replies(value))
         except Exception as e:
             logger.exception(
                 "Chatbot receiver %s failed on message %s (application %r).",
@@ -37,7 +59,7 @@ def call_chatbots(application_id: str, /, **kwargs: t.Any) -> tuple[list[Reply],
                 application_id,
             )
             errors.append(f"{_name(receiver)}: {type(e).__name__}: {e}")
-    return replies, errors
+    return outcome
 
 
 def final_messages(

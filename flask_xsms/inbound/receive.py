@@ -11,6 +11,7 @@ from flask import Flask
 from .. import optouts
 from .. import statuses
 from ..integrations import public_url
+from ..message_store import Route
 from ..models import Integration
 from ..models import utcnow
 from ..signals import notify
@@ -127,6 +128,8 @@ def handle_inbound(integration: Integration, message: InboundMessage) -> Inbound
         reply_callback=columns["reply_callback"],
         opted_out=keyword != "start" and (keyword == "stop" or route.opted_out),
         inline=True,
+        # the route's hand-off state is that of the conversation the message joined
+        **_handoff(route, conversation_id),
     )
     pending = Pending()
     runner.start(turn, pending)
@@ -153,3 +156,10 @@ def reply_callback(integration: Integration) -> str | None:
     if current_app.config["XSMS_PUBLIC_BASE_URL"]:
         return None
     return public_url("xsms_webhooks.status", webhook_id=integration.webhook_id)
+
+
+def _handoff(route: Route, conversation_id: int | None) -> dict[str, bool]:
+    if route.conversation_id is None or route.conversation_id != conversation_id:
+        return {}  # a new conversation: its chatbot answers
+    paused, expired = turns.handoff_of(route.handoff, route.handoff_at)
+    return {"paused": paused, "handoff_expired": expired}

@@ -31,24 +31,29 @@ from flask import current_app
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
+from .. import conversations
 from .. import message_store
 from .. import optouts
 from .. import outbound
 from .. import statuses
 from ..errors import SendError
+from ..models import Conversation
 from ..models import Integration
 from ..models import Message
 from ..models import utcnow
 from ..segments import count_segments
+from ..signals import handoff_requested
 from ..signals import notify
 from ..signals import reply_sent
 from ..state import get_state
 from ..twiml import as_replies
 from ..twiml import empty_response
 from ..twiml import messaging_response
+from ..types import Handoff
 from ..types import InboundMessage
 from ..types import Reply
 from .chatbots import call_chatbots
+from .chatbots import Outcome
 from .chatbots import final_messages
 from .store import message_of
 from .store import reply_service
@@ -173,6 +178,10 @@ class Turn:
     opted_out: bool | None = None
     #: Whether the Request URL waits for the replies as TwiML.
     inline: bool = False
+    #: Whether a person has the conversation (or was asked for): no chatbot is called.
+    paused: bool = False
+    #: Whether the person asked for stayed silent too long: the chatbot takes it back.
+    handoff_expired: bool = False
 
     def signal_kwargs(self) -> dict[str, t.Any]:
         return {
@@ -230,6 +239,13 @@ def load(message_id: int, token: str) -> Turn | None:
         session.commit()
         return None
     message = message_of(row)
+    conversation = (
+        session.get(Conversation, row.conversation_id) if row.conversation_id else None
+    )
+    paused, expired = handoff_of(
+        conversation.handoff if conversation is not None else None,
+        conversation.handoff_at if conversation is not None else None,
+    )
     return Turn(
         message_id=row.id,
         token=token,
@@ -242,25 +258,42 @@ def load(message_id: int, token: str) -> Turn | None:
         keyword=optouts.keyword_of(message.body, message.opt_out_type),
         reply_from=row.reply_from or reply_service(integration, message),
         reply_callback=row.reply_callback,
+        paused=paused,
+        handoff_expired=expired,
     )
 
 
+def handoff_of(handoff: str | None, handoff_at: dt.datetime | None) -> tuple[bool, bool]:
+    """(paused, expired) of a turn in a conversation in this hand-off state."""
+    answers = conversations.chatbot_answers(handoff, handoff_at, utcnow())
+    return not answers, answers and handoff not in (None, conversations.BOT)
+
+
 def run(turn: Turn) -> str | None:
-    """Call the application's chatbots for the turn and deliver their replies; returns
-    the TwiML answer when the Request URL waits for it (see :func:`finish`)."""
-    replies, errors = call_chatbots(turn.application_id, **turn.signal_kwargs())
-    return finish(turn, replies, errors)
+    """Call the application's chatbots for the turn (unless a person has the
+    conversation) and deliver their replies; returns the TwiML answer when the Request
+    URL waits for it (see :func:`finish`)."""
+    if turn.paused:
+        return finish(turn, Outcome())
+    if turn.handoff_expired and turn.conversation_id is not None:
+        conversations.expire(turn.conversation_id, turn.domain_id)
+    return finish(turn, call_chatbots(turn.application_id, **turn.signal_kwargs()))
 
 
-def finish(turn: Turn, replies: list[Reply], errors: list[str]) -> str | None:
+def finish(turn: Turn, outcome: Outcome) -> str | None:
     """End the turn with the chatbots' outcome, if ``turn.token`` still holds it.
 
     Returns the TwiML that answers the Request URL when it still waits (the replies are
     stored ``replied``); otherwise the replies go into the outbox in the same
     transaction and are sent, and ``None`` is returned. A runner that lost its claim
-    (it was taken for dead) stores and sends nothing.
+    (it was taken for dead) stores and sends nothing. A :class:`~flask_xsms.Handoff`
+    asks for a person in the same transaction; its message goes first.
     """
-    messages = final_messages(
+    errors, handoff = outcome.errors, outcome.handoff
+    replies = outcome.replies
+    if handoff is not None and handoff.message:
+        replies = [Reply(handoff.message), *replies]
+    messages = [] if turn.paused else final_messages(
         replies,
         errors,
         keyword=turn.keyword,
@@ -273,6 +306,10 @@ def finish(turn: Turn, replies: list[Reply], errors: list[str]) -> str | None:
     session = get_state().session
     try:
         connection = session.connection()
+        if handoff is not None and turn.conversation_id is not None:
+            conversations.request_handoff(
+                connection, turn.conversation_id, handoff.reason, params["b_now"]
+            )
         if turn.inline:
             twiml = messaging_response(messages)
             if connection.execute(_END_INLINE, {**params, "b_twiml": twiml}).rowcount:
@@ -281,7 +318,7 @@ def finish(turn: Turn, replies: list[Reply], errors: list[str]) -> str | None:
                     [_reply_values(turn, m, params["b_now"], twiml=True) for m in messages],
                 )
                 session.commit()
-                _notify(turn, messages, ids, via="twiml")
+                _notify(turn, messages, ids, via="twiml", handoff=handoff)
                 return twiml
         if not connection.execute(_END, params).rowcount:
             session.rollback()
@@ -300,7 +337,7 @@ def finish(turn: Turn, replies: list[Reply], errors: list[str]) -> str | None:
         logger.exception("Could not store the answer to message %s.", turn.message.sid)
         _rollback()
         return None
-    _send(turn, messages, ids)
+    _send(turn, messages, ids, handoff=handoff)
     return None
 
 
@@ -451,19 +488,38 @@ def _reply_callback(turn: Turn) -> str | None:
     return outbound.status_callback_or_none(integration) if integration is not None else None
 
 
-def _send(turn: Turn, messages: list[Reply], ids: list[int]) -> None:
+def _send(
+    turn: Turn, messages: list[Reply], ids: list[int], *, handoff: Handoff | None = None
+) -> None:
     """Send the replies stored in the outbox (or hand them to Celery)."""
-    if not ids:
-        return
-    try:
-        outbound.send_stored(ids)
-    except SendError as e:
-        # send_stored keeps each message and its error in the outbox.
-        logger.warning("A reply to message %s was not sent: %s", turn.message.sid, e)
-    _notify(turn, messages, ids, via="rest")
+    if ids:
+        try:
+            outbound.send_stored(ids)
+        except SendError as e:
+            # send_stored keeps each message and its error in the outbox.
+            logger.warning("A reply to message %s was not sent: %s", turn.message.sid, e)
+    _notify(turn, messages, ids, via="rest", handoff=handoff)
 
 
-def _notify(turn: Turn, messages: list[Reply], ids: list[int], *, via: str) -> None:
+def _notify(
+    turn: Turn,
+    messages: list[Reply],
+    ids: list[int],
+    *,
+    via: str,
+    handoff: Handoff | None = None,
+) -> None:
+    if handoff is not None:
+        notify(
+            handoff_requested,
+            current_app._get_current_object(),  # type: ignore[attr-defined]
+            conversation_id=turn.conversation_id,
+            domain_id=turn.domain_id,
+            application_id=turn.application_id,
+            customer=turn.message.from_,
+            reason=handoff.reason,
+            message_id=turn.message_id,
+        )
     for message, message_id in zip(messages, ids, strict=True):
         notify(
             reply_sent,
