@@ -75,6 +75,7 @@ class XSMS:
         app.extensions["xsms"] = _State(self, db)
 
         from .api import create_api_blueprint
+        from .conversation_views import create_conversations_blueprint
         from .simulator_views import create_simulator_blueprint
         from .twilio_setup_views import create_twilio_setup_blueprint
         from .views import create_blueprint
@@ -88,6 +89,7 @@ class XSMS:
             api,
             create_simulator_blueprint(),
             create_twilio_setup_blueprint(),
+            create_conversations_blueprint(),
         ):
             app.register_blueprint(blueprint, url_prefix=prefix)
         # Twilio signs the webhooks and the JSON API insists on JSON: no CSRF token there.
