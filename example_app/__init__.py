@@ -18,6 +18,7 @@ import flask_xsms
 
 from . import bot
 from . import views
+from .host import row_id
 from .host import xsms
 from .models import db
 from .models import User
@@ -33,13 +34,15 @@ DEMO_AUTH_TOKEN = "demo-auth-token"
 
 login_manager = LoginManager()
 login_manager.login_view = "login"
-login_manager.login_message = "Sign in to continue."
+# The login form speaks for itself: no warning on the way there.
+login_manager.login_message = None
 csrf = CSRFProtect()
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    key = row_id(user_id)
+    return db.session.get(User, key) if key is not None else None
 
 
 def create_app(config: t.Mapping[str, t.Any] | None = None) -> Flask:

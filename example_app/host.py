@@ -1,6 +1,8 @@
 """How the example host tells flask-xsms about its domains, applications and users."""
 from __future__ import annotations
 
+import re
+
 from flask_login import current_user
 
 import flask_xsms
@@ -9,6 +11,19 @@ from . import models
 from .models import db
 
 xsms = flask_xsms.XSMS()
+
+#: The largest id of the host's tables (an INTEGER column on PostgreSQL).
+MAX_ID = 2**31 - 1
+
+_ID = re.compile(r"[1-9][0-9]{0,9}")
+
+
+def row_id(text: str) -> int | None:
+    """The row id that ``text`` (from a URL or a cookie) spells, or None when it spells no
+    id of the tables: not digits, zero, or too large for the column."""
+    if not _ID.fullmatch(text) or int(text) > MAX_ID:
+        return None
+    return int(text)
 
 
 def as_xsms_domain(domain: models.Domain) -> flask_xsms.Domain:
@@ -22,15 +37,16 @@ def as_xsms_domain(domain: models.Domain) -> flask_xsms.Domain:
 
 @xsms.domain_loader
 def load_domain(domain_id: str) -> flask_xsms.Domain | None:
-    if not domain_id.isdigit():
-        return None
-    domain = db.session.get(models.Domain, int(domain_id))
+    key = row_id(domain_id)
+    domain = db.session.get(models.Domain, key) if key is not None else None
     return as_xsms_domain(domain) if domain is not None else None
 
 
 @xsms.applications_loader
 def load_applications(domain: flask_xsms.Domain) -> list[flask_xsms.Application]:
     host_domain = db.session.get(models.Domain, int(domain.id))
+    if host_domain is None:  # deleted since it was loaded
+        return []
     return [
         flask_xsms.Application(id=str(a.id), name=a.name, channel_type=a.channel_type)
         for a in host_domain.applications

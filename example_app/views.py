@@ -11,6 +11,7 @@ from flask_login import current_user
 from flask_login import login_required
 from flask_login import login_user
 from flask_login import logout_user
+from werkzeug.urls import iri_to_uri
 from werkzeug.wrappers import Response
 
 from flask_xsms import PermissionDenied
@@ -46,16 +47,28 @@ def index() -> str:
 def login() -> str | Response:
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(db.select(User).filter_by(email=form.email.data.strip().lower()))
+        email = form.email.data.strip().lower()
+        # No address holds a NUL character (and PostgreSQL refuses to compare one).
+        query = db.select(User).filter_by(email=email)
+        user = db.session.scalar(query) if "\x00" not in email else None
         if user is not None and user.check_password(form.password.data):
             login_user(user)
-            target = request.args.get("next", "")
-            # Only follow local paths, never another site.
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("index")
-            return redirect(target)
+            return redirect(local_target(request.args.get("next", "")) or url_for("index"))
         flash("Wrong email or password.", "error")
     return render_template("login.html", form=form)
+
+
+def local_target(target: str) -> str | None:
+    """``target`` as a path of this site to go to after sign-in, or None when it is not one.
+
+    Browsers drop tabs and line breaks from a URL and read a backslash as a slash: a path
+    with any of them could lead to another site, so it is refused.
+    """
+    if not target.startswith("/") or not target.isprintable() or "\\" in target:
+        return None
+    if target.startswith("//"):
+        return None
+    return iri_to_uri(target)
 
 
 def logout() -> Response:

@@ -92,7 +92,8 @@ class XSMS:
             create_conversations_blueprint(),
         ):
             app.register_blueprint(blueprint, url_prefix=prefix)
-        # Twilio signs the webhooks and the JSON API insists on JSON: no CSRF token there.
+        # Twilio signs the webhooks; the JSON API checks the CSRF token itself, only on
+        # requests with cookies, so that scripts with an API token need none.
         _exempt_from_csrf(app, webhooks, api)
 
         if app.config["XSMS_CHATBOT_VIA"] == "process":

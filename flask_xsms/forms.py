@@ -9,7 +9,9 @@ import collections.abc as c
 import dataclasses
 import typing as t
 
+from flask import request
 from flask_wtf import FlaskForm
+from flask_wtf.form import SUBMIT_METHODS
 from wtforms import FieldList
 from wtforms import Form
 from wtforms import FormField
@@ -27,6 +29,23 @@ ROW_PLACEHOLDER = "__index__"
 CHOOSE_APPLICATION = "Choose an application"
 
 
+class BrowserForm(FlaskForm):
+    """A Flask-WTF form that reads form bodies only.
+
+    Flask-WTF also takes a JSON body as the form's data, and fails on JSON that is not an
+    object. A browser's form never sends JSON: here such a body is an empty form (and so
+    fails the CSRF check).
+    """
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form: t.Any, formdata: t.Any) -> t.Any:
+            # Flask-WTF's "read the request" default is a marker without getlist().
+            automatic = formdata is not None and not hasattr(formdata, "getlist")
+            if automatic and request.is_json:
+                return request.form if request.method in SUBMIT_METHODS else None
+            return super().wrap_formdata(form, formdata)
+
+
 class PairForm(Form):
     """One row of the settings page: a phone number and the application it is bound to.
 
@@ -38,7 +57,7 @@ class PairForm(Form):
     application = SelectField("Application", choices=[], validate_choice=False)
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(BrowserForm):
     """The Twilio SMS settings form of one IA Domain: all its rows, saved at once."""
 
     numbers = FieldList(FormField(PairForm))
@@ -137,12 +156,12 @@ def _row_choices(choices: list[tuple[str, str]], current: str | None) -> list[tu
     return choices
 
 
-class TwilioConfigureForm(FlaskForm):
+class TwilioConfigureForm(BrowserForm):
     """A request to configure saved numbers in Twilio: its CSRF token.
 
     The numbers come as repeated ``phone_number`` fields; none means all of them.
     """
 
 
-class WebhookTestForm(FlaskForm):
+class WebhookTestForm(BrowserForm):
     """A request to test the domain's Request URL with a signed request: its CSRF token."""

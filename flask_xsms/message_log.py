@@ -1,6 +1,7 @@
 """The message log of an IA Domain: its recent inbound and outbound messages."""
 from __future__ import annotations
 
+import re
 import typing as t
 
 import sqlalchemy as sa
@@ -11,22 +12,44 @@ from .state import get_state
 from .integrations import integration_for
 from .models import Message
 from .numbers import normalize_number
+from .numbers import PLUS_SIGN_REQUIRED
 from .types import Domain
 
 if t.TYPE_CHECKING:
     from flask_sqlalchemy.pagination import Pagination
 
+#: The largest row offset the databases take (a signed 64-bit integer).
+_MAX_OFFSET = 2**63 - 1
+
+# A channel address such as "whatsapp:+14155238886": the channel, then a phone number.
+_CHANNEL_ADDRESS = re.compile(r"^([a-z]+):(.*)$", re.IGNORECASE | re.DOTALL)
 
 
 def number_filter(raw: str | None) -> str:
-    """What a number filter matches: E.164 when ``raw`` parses, else ``raw`` stripped."""
+    """What a number filter matches: ``raw`` normalised like on the settings page.
+
+    ``+1 (415) 555-0100`` gives ``+14155550100``; a Messaging Service SID and a channel
+    address (``whatsapp:+1 415 523 8886``) are kept in Twilio's spelling; empty text gives
+    ``""`` (no filter).
+
+    :raises NumberError: when ``raw`` is none of these, with a message to show.
+    """
     text = (raw or "").strip()
     if not text:
         return ""
+    channel = _CHANNEL_ADDRESS.match(text)
+    if channel is not None and channel.group(2).strip().startswith("+"):
+        return f"{channel.group(1).lower()}:{normalize_number(channel.group(2))}"
     try:
         return normalize_number(text)
-    except NumberError:
-        return text
+    except NumberError as e:
+        if str(e) == PLUS_SIGN_REQUIRED:
+            raise NumberError(f"{_shortened(text)} is not a phone number. {e}") from None
+        raise
+
+
+def _shortened(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def recent_messages(
@@ -40,13 +63,17 @@ def recent_messages(
 
     :param number: only messages from or to this number (normalised with
         :func:`number_filter`).
-    :param page: the page, from 1; past the last page the page is empty.
+    :param page: the page, from 1 (a lower page is page 1); past the last page the page
+        is empty, however far past.
     :param per_page: messages per page; default ``XSMS_MESSAGES_PER_PAGE``.
     :return: a Flask-SQLAlchemy :class:`~flask_sqlalchemy.pagination.Pagination` of
         :class:`~flask_xsms.models.Message`.
+    :raises NumberError: when ``number`` is not a phone number (see :func:`number_filter`).
     """
     state = get_state()
     per_page = per_page or current_app.config["XSMS_MESSAGES_PER_PAGE"]
+    # A page past any offset the database takes is as empty as the page after the last.
+    page = min(max(page, 1), _MAX_OFFSET // max(per_page, 1))
     integration = integration_for(domain, create=False)
     query = sa.select(Message).order_by(Message.created_at.desc(), Message.id.desc())
     if integration is None:
@@ -57,7 +84,7 @@ def recent_messages(
     if wanted:
         query = query.where(sa.or_(Message.from_number == wanted, Message.to_number == wanted))
     return state.db.paginate(
-        query, page=max(page, 1), per_page=per_page, max_per_page=per_page, error_out=False
+        query, page=page, per_page=per_page, max_per_page=per_page, error_out=False
     )
 
 

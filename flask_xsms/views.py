@@ -1,6 +1,7 @@
 """The extension's pages. Every view checks the host's permission callback first."""
 from __future__ import annotations
 
+from flask import abort
 from flask import Blueprint
 from flask import flash
 from flask import redirect
@@ -14,6 +15,7 @@ from . import message_log
 from . import numbers
 from . import optouts
 from .errors import BindingError
+from .errors import NumberError
 from .state import get_state
 from .forms import saved_rows
 from .forms import SavedRow
@@ -34,6 +36,13 @@ NOT_SAVED_MESSAGE = "Nothing was saved. Correct the rows marked below, then clic
 EXPIRED_MESSAGE = "This form has expired. Nothing was saved: reload the page and try again."
 #: Flashed when the Test webhook form's CSRF token is missing or expired.
 TEST_EXPIRED_MESSAGE = "This form has expired. Nothing was tested: reload the page and try again."
+#: The 404 of a messages page past the last page.
+NO_SUCH_PAGE = "There is no such page of messages: the last one is page {last}."
+#: The 404 of a messages page that is not a whole number from 1.
+NOT_A_PAGE = "There is no such page of messages: pages are numbered 1, 2, 3 and so on."
+
+# Enough digits for any page of any database; more is past the last page.
+_MAX_PAGE_DIGITS = 18
 
 
 def create_blueprint() -> Blueprint:
@@ -138,17 +147,31 @@ def test_webhook(domain_id: str) -> Response:
 
 
 def messages(domain_id: str) -> str:
-    """Recent messages of a domain, newest first, filterable by number."""
+    """Recent messages of a domain, newest first, filterable by number.
+
+    Pages are numbered like Flask-SQLAlchemy's ``paginate`` numbers them: a page that is
+    not a whole number from 1, or past the last page, is a 404. A filter that is not a
+    phone number shows no messages and says why.
+    """
     domain = get_state().manageable_domain(domain_id)
     number = request.args.get("number", "").strip()
-    page = request.args.get("page", 1, type=int) or 1
-    pagination = message_log.recent_messages(domain, number=number, page=page)
+    page = _page_number(request.args.get("page"))
+    pagination, number_filter, number_error = None, "", None
+    try:
+        number_filter = message_log.number_filter(number)
+    except NumberError as e:
+        number_error = str(e)
+    else:
+        pagination = message_log.recent_messages(domain, number=number_filter, page=page)
+        if page > 1 and not pagination.items:
+            abort(404, NO_SUCH_PAGE.format(last=max(pagination.pages, 1)))
     return render_template(
         "xsms/messages.html",
         domain=domain,
         pagination=pagination,
         number=number,
-        number_filter=message_log.number_filter(number),
+        number_filter=number_filter,
+        number_error=number_error,
         application_names=message_log.application_names(domain),
         opt_outs=optouts.opt_outs_of(
             domain.account_id, [b.phone_number for b in numbers.bindings_of(domain)]
@@ -156,3 +179,15 @@ def messages(domain_id: str) -> str:
         unrouted=UNROUTED,
         as_utc=as_utc,
     )
+
+
+def _page_number(raw: str | None) -> int:
+    """The page a ``page`` query argument asks for (none: 1); 404 unless a whole number
+    from 1 written in digits."""
+    if raw is None:
+        return 1
+    digits = raw.lstrip("0")
+    if not (raw.isascii() and raw.isdigit()) or not digits:
+        abort(404, NOT_A_PAGE)
+    # More digits than any database's page has: past the last page.
+    return int(digits) if len(digits) <= _MAX_PAGE_DIGITS else 10**_MAX_PAGE_DIGITS

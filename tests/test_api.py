@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import typing as t
 
 import pytest
@@ -9,12 +10,16 @@ from flask.testing import FlaskClient
 
 from flask_xsms import Pair
 from flask_xsms import signals
+from flask_xsms.api import CSRF_REFUSED
+from flask_xsms.extension import get_state
 from flask_xsms.integrations import integration_for
 from flask_xsms.integrations import webhook_urls
 from flask_xsms.numbers import bindings_of
 from flask_xsms.numbers import PLUS_SIGN_REQUIRED
 from flask_xsms.numbers import replace_bindings
 
+from .conftest import stop_turns
+from .hostapp import create_host_app
 from .hostapp import Directory
 
 CARE, SALES, CARE_STAGING, HELPDESK = "1", "2", "3", "4"
@@ -242,9 +247,12 @@ def test_refused_domain_is_a_json_403_and_saves_nothing(
     assert response.status_code == 403
 
 
-def test_api_is_exempt_from_csrf_but_needs_json(csrf_app: Flask) -> None:
+def test_scripts_without_cookies_need_no_csrf_token_but_json(csrf_app: Flask) -> None:
     client = csrf_app.test_client()
     body = json.dumps({"numbers": [row("+14155550100", "11")]})
+    # A script sends no cookie: it gets no session and no token either.
+    response = client.get(url(CARE))
+    assert "Set-Cookie" not in response.headers and "X-CSRFToken" not in response.headers
     # What a cross-site form could send: refused, nothing saved.
     response = client.put(url(CARE), data=body, content_type="text/plain")
     assert response.status_code == 415
@@ -255,3 +263,112 @@ def test_api_is_exempt_from_csrf_but_needs_json(csrf_app: Flask) -> None:
     ]
     # The pages keep their CSRF protection.
     assert client.post(f"/xsms/domains/{CARE}/twilio-sms", data={}).status_code == 400
+
+
+# -- CSRF: writes with cookies need the token ------------------------------------------------
+
+
+def signed_in(app: Flask) -> FlaskClient:
+    """A client with a session cookie, as a browser has once its user signed in."""
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["user"] = "demo"
+    return client
+
+
+def csrf_refused(reason: str) -> dict[str, t.Any]:
+    return {"errors": [{"row": None, "field": None, "message": f"{reason} {CSRF_REFUSED}"}]}
+
+
+@pytest.fixture(
+    params=[None, "before", "after"],
+    ids=["no CSRFProtect", "CSRFProtect before", "CSRFProtect after"],
+)
+def any_csrf_app(
+    app: Flask, database_url: str, request: pytest.FixtureRequest
+) -> t.Iterator[Flask]:
+    """The host without ``CSRFProtect``, then with it set up before and after the extension
+    (on ``app``'s database, like ``csrf_app``)."""
+    if request.param is None:
+        yield app
+        return
+    protected = create_host_app(database_url, csrf_protect=request.param)
+    yield protected
+    stop_turns(protected)
+    with protected.app_context():
+        get_state(protected).db.session.remove()
+        get_state(protected).db.engine.dispose()
+
+
+def test_a_cookie_put_without_the_token_is_refused_and_saves_nothing(
+    any_csrf_app: Flask, directory: Directory
+) -> None:
+    replace_bindings(directory.domains[CARE], [Pair("+14155550199", "11")])
+    client = signed_in(any_csrf_app)
+    response = put(client, CARE)
+    assert response.status_code == 400
+    assert response.json == csrf_refused("The CSRF token is missing.")
+    response = client.put(url(CARE), json={"numbers": []}, headers={"X-CSRFToken": "forged"})
+    assert response.status_code == 400
+    assert response.json == csrf_refused("The CSRF token is invalid.")
+    # Refused before anything else: the body is not even read.
+    response = client.put(url(CARE), data="x", content_type="text/plain")
+    assert response.status_code == 400
+    assert response.json == csrf_refused("The CSRF token is missing.")
+    assert saved(directory, CARE) == [("+14155550199", "11")]
+
+
+@pytest.mark.parametrize("header", ["X-CSRFToken", "X-CSRF-Token"])
+def test_a_cookie_put_with_the_token_of_a_get_works(
+    any_csrf_app: Flask, directory: Directory, header: str
+) -> None:
+    replace_bindings(directory.domains[CARE], [Pair("+14155550199", "11")])
+    client = signed_in(any_csrf_app)
+    token = client.get(url(CARE)).headers["X-CSRFToken"]
+    response = client.put(
+        url(CARE), json={"numbers": [row("+1 415 555 0100", "12")]}, headers={header: token}
+    )
+    assert response.status_code == 200
+    assert response.headers["X-CSRFToken"]  # a token for the next write
+    assert saved(directory, CARE) == [("+14155550100", "12")]
+    # The per-row errors still speak, after the token passed.
+    response = client.put(
+        url(CARE), json={"numbers": [row("4155550100", "11")]}, headers={header: token}
+    )
+    assert response.status_code == 400
+    assert response.json["errors"] == [
+        {"row": 0, "field": "phone_number", "message": PLUS_SIGN_REQUIRED}
+    ]
+    assert saved(directory, CARE) == [("+14155550100", "12")]
+
+
+def test_the_settings_pages_token_works_too(any_csrf_app: Flask, directory: Directory) -> None:
+    client = any_csrf_app.test_client()
+    html = client.get(f"/xsms/domains/{CARE}/twilio-sms").text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert token is not None
+    response = client.put(url(CARE), json={"numbers": []}, headers={"X-CSRFToken": token[1]})
+    assert response.status_code == 200
+    assert saved(directory, CARE) == []
+
+
+def test_any_cookie_makes_a_write_need_the_token(app: Flask, directory: Directory) -> None:
+    # A host may sign users in with a cookie of its own, not Flask's session.
+    client = app.test_client()
+    client.set_cookie("remember_token", "demo|signature")
+    response = put(client, CARE, row("+14155550100", "11"))
+    assert response.status_code == 400
+    assert response.json == csrf_refused("The CSRF token is missing.")
+    # Without a session there is no token to give, and none would match.
+    assert "X-CSRFToken" not in client.get(url(CARE)).headers
+    response = client.put(url(CARE), json={"numbers": []}, headers={"X-CSRFToken": "x"})
+    assert response.json == csrf_refused("The CSRF session token is missing.")
+    assert saved(directory, CARE) == []
+
+
+def test_the_csrf_check_follows_flask_wtfs_switch(app: Flask, directory: Directory) -> None:
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = signed_in(app)
+    assert "X-CSRFToken" not in client.get(url(CARE)).headers
+    assert put(client, CARE, row("+14155550100", "11")).status_code == 200
+    assert saved(directory, CARE) == [("+14155550100", "11")]

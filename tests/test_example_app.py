@@ -15,6 +15,8 @@ from example_app.models import db
 from example_app.models import Domain
 from example_app.models import User
 
+from .pages import parse
+
 
 
 def sign_in(client: FlaskClient, email: str = "demo@example.com", password: str = "demo") -> t.Any:
@@ -22,11 +24,7 @@ def sign_in(client: FlaskClient, email: str = "demo@example.com", password: str 
 
 
 def cells(html: str) -> list[list[str]]:
-    rows = re.findall(r"<tr>(.*?)</tr>", html, re.S)
-    table = [
-        [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", r, re.S)]
-        for r in rows
-    ]
+    table = [[td.text for td in tr.find_all("td")] for tr in parse(html).find_all("tr")]
     return [row for row in table if row]
 
 
@@ -38,6 +36,9 @@ def test_signed_out_home_redirects_to_the_login_form(example: Flask) -> None:
     for label in ("Email", "Password"):
         assert f">{label}</label>" in page
     assert 'value="Sign in"' in page
+    # A first visit is no mistake: the form, and no warning.
+    assert parse(page).find_all(class_="flash") == []
+    assert "Sign in to continue" not in page
 
 
 def test_wrong_password_is_refused(example: Flask) -> None:
@@ -118,8 +119,9 @@ def test_loaders_turn_host_rows_into_value_objects(example: Flask) -> None:
             "Agent Assistant",
             "Web Widget",
         ]
-        assert load_domain("999") is None
-        assert load_domain("not-a-number") is None
+        for unknown in ("999", "not-a-number", "99999999999999999999999", str(2**31), "-1",
+                        "0", "", " 1", "01", "+1", "1_0", "\u0661", "9" * 5000):
+            assert load_domain(unknown) is None, unknown
 
 
 def test_users_manage_only_their_accounts_domains(example: Flask) -> None:
@@ -137,6 +139,56 @@ def test_users_manage_only_their_accounts_domains(example: Flask) -> None:
     refused = client.get(f"/xsms/domains/{helpdesk_id}/integrations")
     assert refused.status_code == 403 and "Not allowed" in refused.text
     assert [row[2] for row in cells(client.get("/").text)] == ["Acme", "Acme", "Acme"]
+
+
+@pytest.mark.parametrize(
+    "domain_id", ["999", "99999999999999999999999", str(2**31), "-1", "0", "abc", "%C2%B2"]
+)
+@pytest.mark.parametrize(
+    "page",
+    ["integrations", "twilio-sms", "twilio-sms/messages", "twilio-sms/messages?page=2"],
+)
+def test_unknown_domains_are_404_whatever_their_id(
+    example: Flask, domain_id: str, page: str
+) -> None:
+    client = example.test_client()
+    sign_in(client)
+    response = client.get(f"/xsms/domains/{domain_id}/{page}")
+    assert response.status_code == 404
+    assert "There is no such IA Domain." in response.text
+    api = client.get(f"/xsms/api/domains/{domain_id}/numbers")
+    assert api.status_code == 404
+    assert api.json == {
+        "errors": [{"row": None, "field": None, "message": "There is no such IA Domain."}]
+    }
+
+
+def test_the_json_api_needs_the_csrf_token_of_a_signed_in_browser(example: Flask) -> None:
+    with example.app_context():
+        sales_id = db.session.scalar(db.select(Domain.id).filter_by(name="Sales"))
+    client = example.test_client()
+    sign_in(client)
+    example.config["WTF_CSRF_ENABLED"] = True
+    api = f"/xsms/api/domains/{sales_id}/numbers"
+    application_id = client.get(api).json["applications"][0]["id"]
+    body = {"numbers": [{"phone_number": "+14155550100", "application_id": application_id}]}
+    refused = client.put(api, json=body)
+    assert refused.status_code == 400
+    assert refused.json["errors"][0]["message"].startswith("The CSRF token is missing.")
+    assert client.get(api).json["numbers"] == []
+    token = client.get(api).headers["X-CSRFToken"]
+    response = client.put(api, json=body, headers={"X-CSRFToken": token})
+    assert response.status_code == 200
+    assert [n["phone_number"] for n in response.json["numbers"]] == ["+14155550100"]
+
+
+def test_a_session_with_an_unknown_user_id_is_signed_out(example: Flask) -> None:
+    client = example.test_client()
+    for user_id in ("99999999999999999999999", "-1", "x"):
+        with client.session_transaction() as session:
+            session["_user_id"] = user_id
+        response = client.get("/")
+        assert response.status_code == 302 and response.location.startswith("/login")
 
 
 def test_signed_out_visitors_of_extension_pages_are_sent_to_sign_in(example: Flask) -> None:
