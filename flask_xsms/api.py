@@ -45,7 +45,7 @@ from .types import Domain
 from .types import Pair
 
 #: Error statuses that the API answers as JSON instead of the host's HTML pages.
-JSON_ERROR_CODES = (400, 401, 403, 404, 413, 415)
+JSON_ERROR_CODES = (400, 401, 403, 404, 405, 409, 413, 415, 422)
 
 #: Error of a row of a ``PUT`` body that is not a JSON object.
 ROW_NOT_AN_OBJECT = 'Each row must be an object with "phone_number" and "application_id".'
@@ -74,6 +74,9 @@ def create_api_blueprint() -> Blueprint:
     bp.after_request(_send_csrf_token)
     bp.add_url_rule("/api/domains/<domain_id>/numbers", view_func=get_numbers, methods=["GET"])
     bp.add_url_rule("/api/domains/<domain_id>/numbers", view_func=put_numbers, methods=["PUT"])
+    from .conversations_api import add_conversation_routes
+
+    add_conversation_routes(bp)
     for code in JSON_ERROR_CODES:
         bp.register_error_handler(code, _json_error)
     return bp
