@@ -1,11 +1,7 @@
 """Sending through Celery with a real broker (Redis, RabbitMQ) and real worker processes."""
 from __future__ import annotations
 
-import os
-import secrets
 import signal
-import subprocess
-import sys
 import time
 import typing as t
 from pathlib import Path
@@ -21,73 +17,13 @@ from flask_xsms.numbers import replace_bindings
 from flask_xsms.outbound import send
 
 from .celery_host import make
-from .conftest import IN_CI
+from .celery_support import broker  # noqa: F401 (fixture)
+from .celery_support import Workers
 from .signing import CUSTOMER
 from .hostapp import Directory
 from .twilio_server import TwilioStandIn
 
-ROOT = Path(__file__).resolve().parent.parent
-BROKERS = {
-    "redis": "redis://127.0.0.1:6379/7",
-    "rabbitmq": "amqp://guest:guest@127.0.0.1:5672//",
-}
 CARE, CARE_NUMBER = "1", "+14155550100"
-
-
-@pytest.fixture(params=sorted(BROKERS))
-def broker(request: pytest.FixtureRequest) -> str:
-    """A reachable broker; skipped locally without one, required in CI."""
-    from kombu import Connection
-
-    url = BROKERS[request.param]
-    try:
-        with Connection(url, connect_timeout=2) as connection:
-            connection.ensure_connection(max_retries=1)
-    except Exception as e:
-        reason = f"{request.param} broker at {url} is not reachable ({type(e).__name__})"
-        if IN_CI:
-            pytest.fail(reason + " (required when CI=true)")
-        pytest.skip(reason)
-    return url
-
-
-class Workers:
-    """Celery worker processes on one queue, stopped at the end of the test."""
-
-    def __init__(self, broker: str, database_url: str, api_url: str, log: Path) -> None:
-        self.log = log.open("ab")
-        self.queue = "xsms-test-" + secrets.token_hex(4)
-        self.env = {
-            **os.environ,
-            "XSMS_CELERY_BROKER": broker,
-            "XSMS_CELERY_DATABASE": database_url,
-            "XSMS_CELERY_API": api_url,
-            "XSMS_CELERY_QUEUE": self.queue,
-        }
-        self.processes: list[subprocess.Popen[bytes]] = []
-
-    def start(self) -> subprocess.Popen[bytes]:
-        name = f"w{len(self.processes)}-{self.queue}@%h"
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "tests.celery_host:celery", "worker",
-             "--pool", "solo", "-Q", self.queue, "-n", name, "-l", "warning",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=self.log,
-        )
-        self.processes.append(process)
-        return process
-
-    def stop(self) -> None:
-        # The queue is this test's alone: no need for a warm shutdown (slow on RabbitMQ).
-        for process in self.processes:
-            if process.poll() is None:
-                process.kill()
-        for process in self.processes:
-            process.wait(10)
-        self.log.close()
 
 
 @pytest.fixture

@@ -39,6 +39,9 @@ _LEASE = "xsms.turn-sweep"
 # Seconds an exiting process waits for its running chatbots (gunicorn's graceful
 # timeout is 30 s); a turn cut off later is answered again by another process's sweep.
 _EXIT_WAIT = 25.0
+# Of those, the first seconds in which its threads still take turns that wait for one
+# (a deploy's new processes start sweeping only with their first request).
+_EXIT_KEEP_TAKING = 15.0
 
 _runners: weakref.WeakSet[TurnRunner] = weakref.WeakSet()
 
@@ -353,8 +356,11 @@ def wait_for_chatbots(timeout: float | None = None) -> bool:
 
 @atexit.register
 def _drain() -> None:
-    """An exiting process starts no new turn and lets running chatbots finish, for a
-    while; a turn cut off after that is answered again by another process."""
+    """An exiting process lets its running chatbots finish, for a while, and at first
+    still answers the turns waiting for a thread; a turn cut off after that is answered
+    again by another process."""
+    deadline = time.monotonic() + _EXIT_WAIT
+    wait_for_chatbots(_EXIT_KEEP_TAKING)
     for runner in list(_runners):
         runner.stop()
-    wait_for_chatbots(_EXIT_WAIT)
+    wait_for_chatbots(max(0.0, deadline - time.monotonic()))
