@@ -87,8 +87,10 @@ def init_celery(celery: Celery, app: Flask) -> CeleryDelivery:
     ``celery`` for ``app``; each runs inside ``app``'s app context. Call it where the host
     builds its Celery app, in the web processes and in the workers alike."""
 
+    # shared=False: tasks of this Celery app only, bound to this Flask app
     @celery.task(
         name="xsms.answer",
+        shared=False,
         acks_late=True,
         reject_on_worker_lost=True,
     )
@@ -100,6 +102,7 @@ def init_celery(celery: Celery, app: Flask) -> CeleryDelivery:
 
     @celery.task(
         name="xsms.deliver",
+        shared=False,
         bind=True,
         acks_late=True,
         reject_on_worker_lost=True,
@@ -118,7 +121,7 @@ def init_celery(celery: Celery, app: Flask) -> CeleryDelivery:
                 return "failed"
             return "done"
 
-    @celery.task(name="xsms.send_pending")
+    @celery.task(name="xsms.send_pending", shared=False)
     def send_pending(limit: int = 100) -> int:
         """Hand over the turns and the outbound messages of dead workers, then every
         pending message to ``xsms.deliver``; returns how many were handed."""

@@ -52,6 +52,8 @@ CLOSED = "closed"
 STATES = (NEEDS_AGENT, AGENT, BOT, CLOSED)
 
 _c = Conversation.__table__
+#: The largest row offset the databases take (a signed 64-bit integer).
+_MAX_OFFSET = 2**63 - 1
 
 
 class ConversationNotFound(XSMSError, LookupError):
@@ -108,6 +110,8 @@ def conversations(
         query = query.where(_in_state(state, utcnow()))
     query = query.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
     per_page = per_page or current_app.config["XSMS_MESSAGES_PER_PAGE"]
+    # a page past any offset the database takes is as empty as the page after the last
+    page = min(max(page, 1), _MAX_OFFSET // per_page)
     pagination = get_state().db.paginate(
         query, page=page, per_page=per_page, max_per_page=per_page, error_out=False
     )
@@ -209,6 +213,9 @@ def reply(domain: Domain, conversation_id: int, operator: Operator, body: str) -
     :raises ConversationTaken: when another operator has it.
     :raises SendError: (a subclass of it, e.g. :class:`~flask_xsms.OptedOut`) when
         sending failed; the message is stored with the error.
+    :raises NumberError: when the conversation's numbers can't be used to send (its
+        Twilio number was unbound since, or a channel address the REST API sends to
+        only through its own channel).
     """
     found = conversation(domain, conversation_id)
     if state_of(found) != AGENT or found.agent_id != operator.id:

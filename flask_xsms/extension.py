@@ -6,7 +6,6 @@ import typing as t
 import warnings
 
 from flask import Blueprint
-from flask import current_app
 from flask import Flask
 
 from . import config as _config

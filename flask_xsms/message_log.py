@@ -23,6 +23,17 @@ _MAX_OFFSET = 2**63 - 1
 
 # A channel address such as "whatsapp:+14155238886": the channel, then a phone number.
 _CHANNEL_ADDRESS = re.compile(r"^([a-z]+):(.*)$", re.IGNORECASE | re.DOTALL)
+_CHANNEL_NAMES = {"whatsapp": "WhatsApp", "messenger": "Messenger", "sms": "SMS", "mms": "SMS"}
+
+
+def split_channel(address: str) -> tuple[str, str]:
+    """``(number, channel name)`` of a customer address: ``whatsapp:+1…`` is WhatsApp; a
+    plain number is SMS."""
+    found = _CHANNEL_ADDRESS.match(address)
+    if found is None:
+        return address, "SMS"
+    prefix = found.group(1).lower()
+    return found.group(2), _CHANNEL_NAMES.get(prefix, prefix.capitalize())
 
 
 def number_filter(raw: str | None) -> str:

@@ -139,7 +139,10 @@ def replies_twiml(replies: c.Iterable[Reply]) -> str:
 
 def empty_response() -> str:
     """An empty ``<Response/>``: Twilio sends nothing."""
-    return str(MessagingResponse())
+    return _EMPTY
+
+
+_EMPTY = str(MessagingResponse())
 
 
 def has_messages(twiml: str | None) -> bool:

@@ -194,13 +194,6 @@ KNOWN_500 = {
     "xsms_simulator.report_status": "a message_id past the database's integers"
     " (session.get overflows), and JSON bodies as xsms_simulator.send_message",
     "xsms_simulator.conversation": "an 'after' past the database's integers",
-    **dict.fromkeys(
-        [
-            f"xsms_conversations.{view}"
-            for view in ("thread", "messages", "reply", "take_over", "hand_back")
-        ],
-        "a conversation id past the database's integers (<int:conversation_id> has no max)",
-    ),
 }
 
 ROUTES = [

@@ -18,7 +18,6 @@ import typing as t
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from flask.testing import FlaskClient
 
 from flask_xsms import signals
 from flask_xsms.extension import get_state

@@ -36,6 +36,9 @@ logger = logging.getLogger("flask_xsms")
 ANSWERED, BUSY = "answered", "busy"
 
 _LEASE = "xsms.turn-sweep"
+# Seconds between two looks of a process's threads for turns waiting in the database,
+# when none were stored here.
+_LOOK_EVERY = 1.0
 # Seconds an exiting process waits for its running chatbots (gunicorn's graceful
 # timeout is 30 s); a turn cut off later is answered again by another process's sweep.
 _EXIT_WAIT = 25.0
@@ -78,9 +81,11 @@ class TurnRunner:
         self._stopping = False
         self._stopped = False
         # Whether turns may wait in the database for a thread: set when one is stored
-        # without a free thread here (or the sweep finds some), so that a thread that
-        # finishes a turn looks for them only then.
+        # without a free thread here (or the sweep finds some). A thread that finishes a
+        # turn looks for them then, and at least every second for those of other
+        # processes: a free thread must not answer new messages while old ones wait.
         self._maybe_waiting = False
+        self._last_look = 0.0
         self._thread: threading.Thread | None = None
         _runners.add(self)
 
@@ -205,9 +210,13 @@ class TurnRunner:
 
     def _take_waiting(self, app: Flask) -> bool:
         """Keep the thread busy with the oldest turn waiting for one, if any."""
-        if not self.sweeps or self._stopping or not self._maybe_waiting:
+        if not self.sweeps or self._stopping:
+            return False
+        now = time.monotonic()
+        if not self._maybe_waiting and now - self._last_look < _LOOK_EVERY:
             return False
         self._maybe_waiting = False  # before looking: a turn stored meanwhile sets it again
+        self._last_look = now
         try:
             with app.app_context():
                 turn = _claim_waiting()

@@ -273,6 +273,8 @@ def run(turn: Turn) -> str | None:
     """Call the application's chatbots for the turn (unless a person has the
     conversation) and deliver their replies; returns the TwiML answer when the Request
     URL waits for it (see :func:`finish`)."""
+    # no transaction (and connection) held while a chatbot thinks for seconds
+    get_state().session.rollback()
     if turn.paused:
         return finish(turn, Outcome())
     if turn.handoff_expired and turn.conversation_id is not None:
