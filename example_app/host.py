@@ -59,3 +59,11 @@ def may_manage(domain: flask_xsms.Domain) -> bool:
     if not current_user.is_authenticated:
         return False
     return any(str(account.id) == domain.account_id for account in current_user.accounts)
+
+
+@xsms.operator_loader
+def current_operator() -> flask_xsms.Operator | None:
+    """The signed-in user answers conversations under their email address."""
+    if not current_user.is_authenticated:
+        return None
+    return flask_xsms.Operator(id=str(current_user.id), name=current_user.email)

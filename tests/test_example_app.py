@@ -213,3 +213,16 @@ def test_config_comes_from_flask_prefixed_environment(
     app = create_app()
     assert app.config["XSMS_PUBLIC_BASE_URL"] == "https://sms.example.com"
     assert app.config["SQLALCHEMY_DATABASE_URI"] == database_url
+
+
+def test_the_signed_in_user_is_the_operator(example: Flask) -> None:
+    from flask_xsms.extension import get_state
+
+    client = example.test_client()
+    sign_in(client)
+    with client:
+        client.get("/")
+        operator = get_state(example).operator()
+    assert (operator.id, operator.name) == ("1", "demo@example.com")
+    with example.test_request_context():
+        assert get_state(example).operator().name == "Operator"  # signed out
