@@ -60,6 +60,10 @@ def create_app(config: t.Mapping[str, t.Any] | None = None) -> Flask:
     app.config.from_prefixed_env()
     if config:
         app.config.update(config)
+    # Twilio refuses the demo credentials: the settings page points to the simulator instead.
+    app.config.setdefault(
+        "XSMS_TWILIO_CHECKS", app.config["XSMS_TWILIO_AUTH_TOKEN"] != DEMO_AUTH_TOKEN
+    )
 
     db.init_app(app)
     login_manager.init_app(app)

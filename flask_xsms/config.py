@@ -26,6 +26,10 @@ DEFAULTS: dict[str, t.Any] = {
     # Template that the extension's pages extend; it must define the blocks
     # "title" and "content". Set it to the host's own layout to embed the pages.
     "BASE_TEMPLATE": "xsms/layout.html",
+    # The settings page asks Twilio's REST API about the saved numbers and offers
+    # "Configure in Twilio". False: it says the checks are off and points to the SMS
+    # simulator (for credentials Twilio would refuse, e.g. a demo's).
+    "TWILIO_CHECKS": True,
     # Seconds to wait for Twilio's REST API (connect and read); never None: a hung
     # connection must not hold a worker forever.
     "TWILIO_TIMEOUT": 10,

@@ -25,6 +25,7 @@ from flask import Flask
 from twilio.request_validator import RequestValidator
 from werkzeug.test import Client
 
+from . import optouts
 from .errors import SimulationError
 from .state import get_state
 from .integrations import WEBHOOK_ENDPOINTS
@@ -42,6 +43,26 @@ from .types import Domain
 FALLBACK_ERROR_CODE = "11200"
 #: The delivery statuses the simulator can report for a sent message.
 DELIVERY_STATUSES = ("queued", "sent", "delivered", "undelivered", "failed")
+
+#: What the simulator says under a customer's STOP-family keyword.
+OPTED_OUT_NOTE = (
+    "Opted out: Twilio confirms STOP to the customer itself and blocks every message to"
+    " them until they text START. The chatbot's replies are not sent."
+)
+#: ...under any other message of a customer who opted out.
+BLOCKED_NOTE = (
+    "Not answered: this customer opted out with STOP. Twilio blocks messages to them until"
+    " they text START; the chatbot's replies are not sent."
+)
+#: ...under a START-family keyword.
+OPTED_IN_NOTE = (
+    "Opted in: Twilio confirms START to the customer itself, and replies reach them again."
+)
+#: ...under a HELP-family keyword.
+HELP_NOTE = (
+    "Help: the chatbot's answer goes out, even to a customer who opted out, or"
+    " XSMS_HELP_MESSAGE when it gives none. Twilio may send its own help text too."
+)
 # Where a relative webhook URL (no request, no XSMS_PUBLIC_BASE_URL) is posted.
 _LOCAL_BASE = "http://localhost"
 
@@ -314,6 +335,58 @@ def conversation(
             .limit(limit)
         )
     )
+
+
+def note_for(keyword: str | None, opted_out: bool) -> str | None:
+    """What the simulator says about a customer's message: the keyword it is
+    (:func:`flask_xsms.optouts.keyword_of`) and whether the customer is opted out after it.
+    ``None`` for an ordinary message that the chatbot answers."""
+    if keyword == "stop":
+        return OPTED_OUT_NOTE
+    if keyword == "start":
+        return OPTED_IN_NOTE
+    if keyword == "help":
+        return HELP_NOTE
+    return BLOCKED_NOTE if opted_out else None
+
+
+def conversation_notes(messages: c.Sequence[Message]) -> dict[int, str]:
+    """The notes (:func:`note_for`) of the customer's messages among ``messages``, a
+    stretch of one conversation oldest first, by message id.
+
+    Whether the customer is opted out follows their STOP and START keywords, from the
+    last one before the stretch.
+    """
+    inbound = [m for m in messages if m.direction == "inbound"]
+    if not inbound:
+        return {}
+    first = inbound[0]
+    earlier = get_state().session.scalars(
+        sa.select(Message.body)
+        .where(
+            Message.integration_id == first.integration_id,
+            Message.direction == "inbound",
+            Message.from_number == first.from_number,
+            Message.to_number == first.to_number,
+            Message.id < first.id,
+        )
+        .order_by(Message.id.desc())
+    )
+    opted_out = False
+    for body in earlier:
+        keyword = optouts.keyword_of(body)
+        if keyword in ("stop", "start"):
+            opted_out = keyword == "stop"
+            break
+    notes = {}
+    for message in inbound:
+        keyword = optouts.keyword_of(message.body)
+        if keyword in ("stop", "start"):
+            opted_out = keyword == "stop"
+        note = note_for(keyword, opted_out)
+        if note is not None:
+            notes[message.id] = note
+    return notes
 
 
 def parse_twiml(text: str) -> tuple[SimulatedReply, ...]:

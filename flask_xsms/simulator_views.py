@@ -148,13 +148,14 @@ def _simulate(*, fallback: bool) -> Response | tuple[Response, int]:
     except SimulationError as e:
         return _error(str(e), 400)
     message = get_state().session.get(Message, result.message_id) if result.message_id else None
+    notes = simulator.conversation_notes([message]) if message is not None else {}
     return jsonify(
         url=result.url,
         status_code=result.status_code,
         ok=result.ok,
         twiml=result.body,
         replies=[{"body": r.body, "media": list(r.media)} for r in result.replies],
-        message=_message_json(message) if message is not None else None,
+        message=_message_json(message, notes) if message is not None else None,
     )
 
 
@@ -202,7 +203,8 @@ def conversation() -> Response:
     except NumberError as e:
         abort(400, str(e))
     messages = simulator.conversation(domain, binding.phone_number, customer, after=after)
-    return jsonify(messages=[_message_json(m) for m in messages])
+    notes = simulator.conversation_notes(messages)
+    return jsonify(messages=[_message_json(m, notes) for m in messages])
 
 
 def _binding(domain_id: str | None, number: str | None) -> NumberBinding:
@@ -214,7 +216,7 @@ def _binding(domain_id: str | None, number: str | None) -> NumberBinding:
         abort(404, "This number is not bound in this IA Domain.")
 
 
-def _message_json(message: Message) -> dict[str, t.Any]:
+def _message_json(message: Message, notes: t.Mapping[int, str] | None = None) -> dict[str, t.Any]:
     return {
         "id": message.id,
         "direction": message.direction,
@@ -229,6 +231,8 @@ def _message_json(message: Message) -> dict[str, t.Any]:
         else ("twiml" if message.status == REPLIED else "rest"),
         "error": message.error_message,
         "error_code": message.error_code,
+        # What happened to a customer's STOP, START or HELP, or to a message after STOP.
+        "note": (notes or {}).get(message.id),
     }
 
 

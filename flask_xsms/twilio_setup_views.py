@@ -1,27 +1,39 @@
-"""The settings page's Twilio check and one-click configuration, as a small JSON API.
+"""The settings page's Twilio check, one-click configuration and webhook test, as a
+small JSON API.
 
 The settings page's script asks :func:`status` after the page has loaded, so the page
 stays fast when Twilio is slow or unreachable, and posts to :func:`configure` (with the
-page's CSRF token) after the operator confirmed. Same permission check as the page.
+page's CSRF token) after the operator confirmed. With :data:`XSMS_TWILIO_CHECKS` false
+both answer 404 and the page does not ask. The Test webhook button posts to
+:func:`test_webhook` and shows its answer beside itself. Same permission check as the page.
 """
 from __future__ import annotations
 
+from flask import abort
 from flask import Blueprint
 from flask import jsonify
 from flask import request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from . import diagnostics
 from . import twilio_setup
+from .config import config_value
 from .errors import NumberError
 from .errors import NumberNotBound
-from .state import get_state
 from .forms import TwilioConfigureForm
+from .forms import WebhookTestForm
+from .integrations import integration_for
+from .state import get_state
+from .views import TEST_EXPIRED_MESSAGE
 
 #: Answered when the page's CSRF token is missing or expired.
 EXPIRED_MESSAGE = (
     "This page has expired. Nothing was changed in Twilio: reload the page and try again."
 )
+#: Answered by :func:`status` and :func:`configure` when XSMS_TWILIO_CHECKS is false.
+CHECKS_OFF_MESSAGE = "Twilio checks are off in this app (XSMS_TWILIO_CHECKS)."
 
 
 def create_twilio_setup_blueprint() -> Blueprint:
@@ -33,6 +45,9 @@ def create_twilio_setup_blueprint() -> Blueprint:
     bp.add_url_rule(
         "/domains/<domain_id>/twilio-sms/twilio-configure", view_func=configure, methods=["POST"]
     )
+    bp.add_url_rule(
+        "/domains/<domain_id>/twilio-sms/webhook-test", view_func=test_webhook, methods=["POST"]
+    )
     for code in (400, 403, 404):
         bp.register_error_handler(code, _json_error)
     return bp
@@ -41,12 +56,14 @@ def create_twilio_setup_blueprint() -> Blueprint:
 def status(domain_id: str) -> Response:
     """What Twilio says about each saved number of the domain."""
     domain = get_state().manageable_domain(domain_id)
+    _require_checks()
     return _statuses(twilio_setup.check(domain))
 
 
 def configure(domain_id: str) -> Response | tuple[Response, int]:
     """Configure saved numbers (repeated form field ``phone_number``; none: all) in Twilio."""
     domain = get_state().manageable_domain(domain_id)
+    _require_checks()
     form = TwilioConfigureForm()
     if not form.validate_on_submit():
         return jsonify(error=EXPIRED_MESSAGE), 400
@@ -58,9 +75,34 @@ def configure(domain_id: str) -> Response | tuple[Response, int]:
     return _statuses(results)
 
 
+def test_webhook(domain_id: str) -> Response | tuple[Response, int]:
+    """Post a request signed as Twilio signs to the domain's Request URL; answer
+    ``{"ok", "url", "message"}`` (see :func:`flask_xsms.diagnostics.send_test_webhook`)."""
+    domain = get_state().manageable_domain(domain_id)
+    if not WebhookTestForm().validate_on_submit():
+        return jsonify(error=TEST_EXPIRED_MESSAGE), 400
+    integration = integration_for(domain)
+    assert integration is not None
+    result = diagnostics.send_test_webhook(integration)
+    return jsonify(ok=result.ok, url=result.url, message=result.message)
+
+
+def _require_checks() -> None:
+    if not config_value("TWILIO_CHECKS"):
+        abort(404, CHECKS_OFF_MESSAGE)
+
+
 def _statuses(results: list[twilio_setup.NumberStatus]) -> Response:
     return jsonify(numbers=[r.as_dict() for r in results])
 
 
 def _json_error(error: HTTPException) -> tuple[Response, int]:
-    return jsonify(error=error.description or error.name), error.code or 500
+    message = error.description or error.name
+    if isinstance(error, CSRFError):  # the host's CSRFProtect refused the page's token
+        expired = (
+            TEST_EXPIRED_MESSAGE
+            if request.endpoint == "xsms_twilio.test_webhook"
+            else EXPIRED_MESSAGE
+        )
+        message = f"{expired} ({message})"
+    return jsonify(error=message), error.code or 500

@@ -44,6 +44,12 @@ def open_settings(page: Page, domain_link: str) -> None:
     expect(page.get_by_role("heading", name="Integrations")).to_be_visible()
     page.get_by_role("link", name="Twilio SMS").click()
     expect(page.get_by_role("heading", name="Twilio SMS")).to_be_visible()
+    settings_ready(page)
+
+
+def settings_ready(page: Page) -> None:
+    """Wait for the settings page's script: a click before it would do nothing."""
+    expect(page.locator("form[data-xsms-settings][data-xsms-ready]")).to_have_count(1)
 
 
 def domain_bindings(server: ExampleServer, name: str, environment: str) -> list[tuple[str, str]]:
@@ -81,6 +87,7 @@ def test_operator_binds_numbers_meets_the_rules_and_saves(
     page.get_by_label("Application").nth(0).select_option(label="Acme Care Staging Assistant")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Your Twilio SMS settings were saved.")).to_be_visible()
+    settings_ready(page)
     expect(page.get_by_label("Phone Number").nth(0)).to_have_value("+14155550100")
 
     # Production: two rows, both wrong.
@@ -120,6 +127,7 @@ def test_operator_binds_numbers_meets_the_rules_and_saves(
     expect(numbers).to_have_count(1)
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Your Twilio SMS settings were saved.")).to_be_visible()
+    settings_ready(page)
     expect(numbers).to_have_count(1)
     expect(numbers.nth(0)).to_have_value("+14155550123")
     expect(applications.nth(0)).to_have_value(re.compile(r"\d+"))
@@ -136,9 +144,11 @@ def test_operator_binds_numbers_meets_the_rules_and_saves(
 
     # Change the application of the saved number, then remove it.
     page.get_by_role("link", name="Twilio SMS").click()
+    settings_ready(page)
     applications.nth(0).select_option(label="Acme Care Agent Helper")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Your Twilio SMS settings were saved.")).to_be_visible()
+    settings_ready(page)
     assert domain_bindings(example_server, "Customer Care", "production") == [
         ("+14155550123", "Acme Care Agent Helper")
     ]
@@ -146,6 +156,7 @@ def test_operator_binds_numbers_meets_the_rules_and_saves(
     expect(page.get_by_text("No numbers yet.")).to_be_visible()
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Your Twilio SMS settings were saved.")).to_be_visible()
+    settings_ready(page)
     assert domain_bindings(example_server, "Customer Care", "production") == []
     page.get_by_role("link", name="Integrations", exact=True).click()
     expect(page.get_by_text("0 numbers bound")).to_be_visible()
@@ -177,6 +188,7 @@ def test_rows_work_from_the_keyboard(context: t.Any, example_server: ExampleServ
     page.get_by_label("Application").nth(0).select_option(label="Acme Sales Assistant")
     page.get_by_label("Phone Number").nth(0).press("Enter")
     expect(page.get_by_text("Your Twilio SMS settings were saved.")).to_be_visible()
+    settings_ready(page)
     assert domain_bindings(example_server, "Sales", "production") == [
         ("+14155550178", "Acme Sales Assistant")
     ]
@@ -199,6 +211,7 @@ def test_cancel_discards_edits_without_a_warning(
     expect(page.get_by_role("heading", name="Integrations")).to_be_visible()
     assert dialogs == []
     page.get_by_role("link", name="Twilio SMS").click()
+    settings_ready(page)
     expect(page.get_by_label("Phone Number")).to_have_count(1)
     expect(page.get_by_label("Phone Number").nth(0)).to_have_value("+14155550188")
     assert domain_bindings(example_server, "Sales", "production") == [
@@ -285,6 +298,81 @@ def test_copy_falls_back_without_the_clipboard_api(
     expect(page.get_by_role("button", name="Copied")).to_be_visible()
     selected = page.evaluate("document.activeElement.id")
     assert selected == "xsms-fallback-url"
+
+
+HELPDESK = "Integrations of Helpdesk (Globex, production)"
+WIDTHS = {"phone": 390, "desktop": 1280}
+
+
+def bind_helpdesk(server: ExampleServer) -> None:
+    """A saved number on Globex's Helpdesk, which the other tests leave alone."""
+    with server.app.app_context():
+        domain = _domain(server, "Helpdesk", "production")
+        (app,) = [a for a in get_state().applications(domain) if a.channel_type]
+        replace_bindings(domain, [Pair("+14155550900", app.id)])
+
+
+def in_viewport(page: Page, box: dict[str, float] | None) -> bool:
+    size = page.viewport_size
+    assert box is not None and size is not None
+    return box["y"] >= 0 and box["y"] + box["height"] <= size["height"] + 0.5
+
+
+@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
+def test_on_demo_credentials_the_page_says_twilio_checks_are_off(
+    context: t.Any, example_server: ExampleServer, width: int
+) -> None:
+    bind_helpdesk(example_server)
+    page = context.new_page()
+    page.set_viewport_size({"width": width, "height": 900})
+    open_settings(page, HELPDESK)
+    expect(page.get_by_label("Phone Number")).to_have_value("+14155550900")
+    off = page.locator("[data-xsms-twilio-off]")
+    expect(off.get_by_role("heading", name="Twilio checks are off")).to_be_visible()
+    expect(off).to_contain_text("XSMS_TWILIO_CHECKS is off")
+    expect(page.get_by_role("button", name="Check in Twilio")).to_have_count(0)
+    expect(page.get_by_role("button", name="Configure in Twilio")).to_have_count(0)
+    expect(page.get_by_text("Couldn't check")).to_have_count(0)
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= width
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT_DIR / f"settings-checks-off-{width}.png"), full_page=True)
+    off.get_by_role("link", name="SMS simulator").click()
+    expect(page.get_by_role("heading", name="SMS simulator")).to_be_visible()
+    expect(page.get_by_label("Twilio number")).to_have_value("+14155550900")
+
+
+@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
+def test_the_test_webhook_answer_shows_beside_its_button(
+    context: t.Any, example_server: ExampleServer, width: int
+) -> None:
+    page = context.new_page()
+    page.set_viewport_size({"width": width, "height": 800})
+    open_settings(page, HELPDESK)
+    button = page.get_by_role("button", name="Test webhook")
+    button.click()
+    with example_server.app.test_request_context(base_url=example_server.url):
+        integration = integration_for(_domain(example_server, "Helpdesk", "production"))
+        request_url = webhook_urls(integration).request_url
+    answer = page.get_by_role("status").filter(has_text="validates")
+    expect(answer).to_have_text(f"The Request URL {request_url} validates Twilio's signature.")
+    expect(answer).to_be_visible()
+    # In view, just under the button; the page did not reload to its top.
+    below, box = button.bounding_box(), answer.bounding_box()
+    assert in_viewport(page, box) and in_viewport(page, below)
+    assert below and box and 0 <= box["y"] - (below["y"] + below["height"]) < 100
+    expect(page.get_by_role("heading", name="Check the webhook")).to_be_in_viewport()
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= width
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT_DIR / f"settings-test-webhook-{width}.png"))
+
+    # An expired page is told so in the same place.
+    page.evaluate(
+        "document.querySelector('[data-xsms-webhook-test] [name=csrf_token]').value = 'stale'"
+    )
+    button.click()
+    expect(page.get_by_role("status").filter(has_text="expired")).to_contain_text(
+        "This form has expired. Nothing was tested: reload the page and try again."
+    )
 
 
 @pytest.mark.parametrize(("in_ci", "outcome"), [(False, "skip"), (True, "fail")])

@@ -117,6 +117,8 @@ def open_settings(page: Page, domain_link: str) -> None:
     expect(page.get_by_role("heading", name="Integrations")).to_be_visible()
     page.get_by_role("link", name="Twilio SMS").click()
     expect(page.get_by_role("heading", name="Twilio SMS")).to_be_visible()
+    # The page's script is ready: a click before it would do nothing.
+    expect(page.locator("form[data-xsms-settings][data-xsms-ready]")).to_have_count(1)
 
 
 def test_domain_list(page: Page) -> None:
@@ -149,6 +151,10 @@ def test_settings_with_two_rows(page: Page) -> None:
     expect(page.get_by_text("Your Twilio SMS settings were saved.")).to_be_visible()
     expect(numbers.nth(0)).to_have_value("+14155550100")
     expect(numbers.nth(1)).to_have_value("+14155550101")
+    # Today's page: both Add buttons, and on the demo credentials no failed Twilio check.
+    expect(page.get_by_role("button", name="Add Messaging Service")).to_be_visible()
+    expect(page.get_by_role("heading", name="Twilio checks are off")).to_be_visible()
+    expect(page.get_by_text("Couldn't check")).to_have_count(0)
     save(page, "settings-two-rows.png")
 
 
@@ -161,6 +167,7 @@ def test_settings_with_the_plus_sign_error(page: Page) -> None:
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("alert")).to_contain_text("Nothing was saved.")
     expect(number).to_have_accessible_description(PLUS_SIGN_REQUIRED)
+    expect(page.get_by_role("button", name="Add Messaging Service")).to_be_visible()
     save(page, "settings-plus-sign-error.png")
 
 

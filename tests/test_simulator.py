@@ -104,7 +104,10 @@ def test_the_page_lists_the_numbers_of_manageable_domains(
         (CARE_NUMBER, "1"),
         (AGENT_NUMBER, "1"),
     ]
-    assert "Care Assistant" in options[0].text and "Customer Care (production)" in options[0].text
+    # One group per IA Domain, so that each option stays short enough to read in full.
+    (group,) = page.find("select", id="xsms-sim-number").find_all("optgroup")
+    assert group["label"] == "Customer Care (production)"
+    assert options[0].text == f"{CARE_NUMBER} · Care Assistant"
     assert page.find("ol", role="log")["aria-label"] == "Conversation"
     assert page.find("label", **{"for": "xsms-sim-customer"}).text == "Customer number"
 
@@ -241,6 +244,53 @@ def test_the_hosts_csrf_protection_covers_the_simulator(csrf_app: Flask, bound: 
     assert send(client, "hello", csrf="").status_code == 400
     assert bound.messages() == []
     assert send(client, "hello").status_code == 200
+
+
+# -- STOP, START and HELP -------------------------------------------------------------
+
+
+def test_stop_start_and_help_say_what_happened(
+    on: Flask, bound: Bound, subscribe: Subscribe
+) -> None:
+    subscribe(lambda sender, *, message, **kw: f"You said: {message.body}")
+    client = on.test_client()
+    sent = []
+    for body, note, replies in [
+        ("hi", None, ["You said: hi"]),
+        ("STOP", simulator.OPTED_OUT_NOTE, []),
+        ("still there?", simulator.BLOCKED_NOTE, []),
+        ("help", simulator.HELP_NOTE, ["You said: help"]),
+        ("anyone?", simulator.BLOCKED_NOTE, []),
+        (" Start ", simulator.OPTED_IN_NOTE, ["You said:  Start "]),
+        ("back", None, ["You said: back"]),
+    ]:
+        data = send(client, body).json
+        answers = [r["body"] for r in data["replies"]]
+        assert (data["message"]["note"], answers) == (note, replies), body
+        sent.append((data["message"]["id"], note))
+
+    # The conversation says the same when the page is opened again...
+    query = {"domain_id": "1", "number": CARE_NUMBER, "customer": CUSTOMER}
+    messages = client.get("/xsms/simulator/conversation", query_string=query).json["messages"]
+    assert [(m["id"], m["note"]) for m in messages if m["direction"] == "inbound"] == sent
+    assert {m["note"] for m in messages if m["direction"] == "outbound"} == {None}
+    # ...and for a later stretch, from the STOP before it.
+    stop_id = sent[1][0]
+    later = client.get(
+        "/xsms/simulator/conversation", query_string={**query, "after": stop_id}
+    ).json["messages"]
+    assert [(m["id"], m["note"]) for m in later if m["direction"] == "inbound"] == sent[2:]
+    # Another customer's opt-out is theirs alone.
+    other = send(client, "hello", customer="+14155550124").json
+    assert other["message"]["note"] is None
+
+
+def test_note_for() -> None:
+    assert simulator.note_for("stop", True) == simulator.OPTED_OUT_NOTE
+    assert simulator.note_for("start", False) == simulator.OPTED_IN_NOTE
+    assert simulator.note_for("help", True) == simulator.HELP_NOTE
+    assert simulator.note_for(None, True) == simulator.BLOCKED_NOTE
+    assert simulator.note_for(None, False) is None
 
 
 # -- later replies and delivery status ------------------------------------------------

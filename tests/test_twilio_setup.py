@@ -446,6 +446,113 @@ def test_same_permission_check_as_the_settings_page(
     assert twilio.requests == []
 
 
+# -- Twilio checks off ----------------------------------------------------------------
+
+
+def test_with_twilio_checks_off_the_page_says_so_and_asks_nothing(
+    app: Flask, client: FlaskClient, bound: Bound, twilio: TwilioStandIn
+) -> None:
+    app.config["WTF_CSRF_ENABLED"] = False
+    app.config["XSMS_TWILIO_CHECKS"] = False
+    twilio.add_number(CARE_NUMBER, sms_url=OLD_URL)
+    page = parse(client.get(f"/xsms/domains/{CARE}/twilio-sms").text)
+    assert page.find_all("section", data_xsms_twilio=True) == []
+    assert not [s for s in page.find_all("script") if "twilio_setup.js" in (s.get("src") or "")]
+    off = page.find("section", data_xsms_twilio_off=True)
+    assert off.find("h2").text == "Twilio checks are off"
+    assert "XSMS_TWILIO_CHECKS is off" in off.text
+    assert "SMS simulator" not in off.text  # the simulator is off in this app
+    assert "Configure in Twilio" not in off.text and off.find_all("button") == []
+
+    for response in (client.get(status_url(CARE)), client.post(configure_url(CARE))):
+        assert response.status_code == 404
+        assert response.json == {"error": "Twilio checks are off in this app (XSMS_TWILIO_CHECKS)."}
+    assert twilio.requests == []
+    # The CLI still asks Twilio when told to.
+    code, _ = run(app, "twilio-check", "--domain", CARE)
+    assert twilio.requests and code == 1
+
+
+def test_with_twilio_checks_off_the_page_points_to_the_simulator(
+    app: Flask, client: FlaskClient, bound: Bound
+) -> None:
+    app.config["XSMS_TWILIO_CHECKS"] = False
+    app.config["XSMS_SIMULATOR"] = True
+    off = parse(client.get(f"/xsms/domains/{CARE}/twilio-sms").text).find(
+        "section", data_xsms_twilio_off=True
+    )
+    assert "text the numbers in the SMS simulator" in off.text
+    assert off.find("a", href=f"/xsms/simulator?domain={CARE}").text == "SMS simulator"
+
+
+@pytest.mark.parametrize(("demo", "checks"), [(True, False), (False, True)])
+def test_the_example_app_turns_twilio_checks_off_on_its_demo_credentials(
+    database_url: str, demo: bool, checks: bool
+) -> None:
+    from example_app import create_app
+    from example_app import DEMO_AUTH_TOKEN
+
+    token = DEMO_AUTH_TOKEN if demo else AUTH_TOKEN
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "XSMS_TWILIO_AUTH_TOKEN": token})
+    assert app.config["XSMS_TWILIO_CHECKS"] is checks
+    # A host's own choice wins.
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "XSMS_TWILIO_AUTH_TOKEN": token,
+            "XSMS_TWILIO_CHECKS": not checks,
+        }
+    )
+    assert app.config["XSMS_TWILIO_CHECKS"] is (not checks)
+
+
+# -- Test webhook, as JSON ------------------------------------------------------------
+
+
+def webhook_test_url(domain_id: str) -> str:
+    return f"/xsms/domains/{domain_id}/twilio-sms/webhook-test"
+
+
+def test_the_webhook_test_answers_json_for_the_button(
+    app: Flask, client: FlaskClient, bound: Bound
+) -> None:
+    app.config["XSMS_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{closed_port()}"
+    settings = parse(client.get(f"/xsms/domains/{CARE}/twilio-sms").text)
+    form = settings.find("form", data_xsms_webhook_test=webhook_test_url(CARE))
+    status = form.find("p", data_xsms_webhook_result=True)
+    assert status["role"] == "status" and status.text == ""
+    token = form.find("input", name="csrf_token")["value"]
+
+    response = client.post(webhook_test_url(CARE), data={"csrf_token": token})
+    assert response.status_code == 200
+    url = bound.urls.request_url.replace("http://localhost", app.config["XSMS_PUBLIC_BASE_URL"])
+    assert response.json["ok"] is False and response.json["url"] == url
+    assert response.json["message"].startswith(f"Could not reach {url}: ")
+    # Nothing was flashed: the answer is shown beside the button, not at the page's top.
+    assert "Could not reach" not in client.get(f"/xsms/domains/{CARE}/twilio-sms").text
+
+
+def test_the_webhook_test_needs_the_csrf_token_and_the_permission(
+    client: FlaskClient, directory: Directory, bound: Bound
+) -> None:
+    response = client.post(webhook_test_url(CARE))
+    assert response.status_code == 400
+    assert response.json == {
+        "error": "This form has expired. Nothing was tested: reload the page and try again."
+    }
+    directory.allowed = {SALES}
+    response = client.post(webhook_test_url(CARE))
+    assert response.status_code == 403
+    assert response.json == {"error": "You may not manage the integrations of this IA Domain."}
+
+
+def test_host_csrf_protection_covers_the_webhook_test(csrf_app: Flask) -> None:
+    response = csrf_app.test_client().post(webhook_test_url(CARE))
+    assert response.status_code == 400
+    error = response.json["error"]
+    assert error.startswith("This form has expired. Nothing was tested:") and "CSRF" in error
+
+
 # -- CLI ------------------------------------------------------------------------------
 
 

@@ -12,9 +12,13 @@ from .browser import serve_example
 from .browser import signed_in_fixture
 from .signing import ACCOUNT_SID
 from .signing import AUTH_TOKEN
+from .browser import OUTPUT_DIR
+from .test_browser import in_viewport
 from .test_browser import open_settings
 from .test_browser import PRODUCTION_CARE
 from .test_browser import SALES
+from .test_browser import settings_ready
+from .test_browser import STAGING_CARE
 from .twilio_server import TwilioStandIn
 
 pytestmark = pytest.mark.browser
@@ -56,6 +60,7 @@ def bind(page: t.Any, number: str, application: str) -> None:
     page.get_by_label("Application").last.select_option(label=application)
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Your Twilio SMS settings were saved.")).to_be_visible()
+    settings_ready(page)
 
 
 def row_of(page: t.Any, number: str) -> t.Any:
@@ -95,9 +100,10 @@ def test_bind_a_number_and_configure_it_in_twilio(
     button.click()
     expect(row).to_contain_text("Configured: Twilio sends its messages to this IA Domain.")
     expect(button).to_be_hidden()
-    expect(page.get_by_role("status").filter(has_text="is configured in Twilio")).to_have_text(
-        "+14155550100 is configured in Twilio."
-    )
+    # The outcome is told in the row, where the button was, and to screen readers.
+    expect(row.get_by_role("status")).to_have_text("+14155550100 is configured in Twilio.")
+    expect(row.get_by_role("status")).to_be_in_viewport()
+    expect(row.get_by_role("status")).to_be_focused()
 
     request_url = page.get_by_role("textbox", name="Request URL").input_value()
     fallback_url = page.get_by_role("textbox", name="Fallback URL").input_value()
@@ -165,3 +171,31 @@ def test_twilio_errors_show_on_the_row(context: t.Any, twilio: TwilioStandIn) ->
     assert AUTH_TOKEN not in page.content()
     page.get_by_role("button", name="Check in Twilio").click()
     expect(row_of(page, "+14155550200")).to_contain_text("Configured:")
+
+
+def test_configure_in_twilio_answers_in_the_row_on_a_phone(
+    context: t.Any, twilio: TwilioStandIn
+) -> None:
+    twilio.add_number("+14155550300", sms_url=OLD_URL)
+    page = context.new_page()
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.on("dialog", lambda dialog: dialog.accept())
+    open_settings(page, STAGING_CARE)
+    bind(page, "+14155550300", "Acme Care Staging Assistant")
+    row = row_of(page, "+14155550300")
+    button = row.get_by_role("button", name="Configure in Twilio")
+    expect(row).to_contain_text("Not configured:")
+    button.click()
+    answer = row.get_by_role("status")
+    expect(answer).to_have_text("+14155550300 is configured in Twilio.")
+    assert in_viewport(page, answer.bounding_box())
+    number = page.get_by_label("Phone Number").last.bounding_box()
+    box = answer.bounding_box()
+    assert number and box and 0 < box["y"] - number["y"] < 250  # in the number's own row
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT_DIR / "settings-configured-390.png"))
+    # Checking again clears the answer: the row's state says the rest.
+    page.get_by_role("button", name="Check in Twilio").click()
+    expect(answer).to_have_text("")
+    expect(row).to_contain_text("Configured:")

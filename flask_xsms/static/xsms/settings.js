@@ -125,13 +125,58 @@
     if (invalid) { invalid.focus(); }
   }
 
+  // Test webhook: post in the background and show the answer under the button, instead
+  // of reloading the page with the answer at its top. Without script the form still works.
+  function setUpWebhookTest(testForm) {
+    var result = testForm.querySelector("[data-xsms-webhook-result]");
+    var button = testForm.querySelector("button[type=submit]");
+    if (!result || !window.fetch || !window.FormData) { return; }
+
+    function show(text, state) {
+      result.textContent = text;
+      result.setAttribute("data-xsms-result", state);
+      // At the foot of the page the answer grows it: bring it into view.
+      if (result.scrollIntoView) { result.scrollIntoView({ block: "nearest" }); }
+    }
+
+    testForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (button.disabled) { return; }
+      button.disabled = true;
+      show("Testing the Request URL\u2026", "busy");
+      fetch(testForm.getAttribute("data-xsms-webhook-test"), {
+        method: "POST",
+        body: new FormData(testForm),
+        credentials: "same-origin",
+        headers: { "Accept": "application/json" }
+      }).then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (data) {
+          if (!response.ok) {
+            throw new Error(data.error || ("Not tested: the server answered HTTP " + response.status + "."));
+          }
+          show(data.message, data.ok ? "ok" : "error");
+        });
+      }, function () {
+        throw new Error("Not tested: the server could not be reached.");
+      }).catch(function (error) {
+        show(error.message, "error");
+      }).then(function () {
+        button.disabled = false;
+      });
+    });
+  }
+
   function init() {
+    var testForm = document.querySelector("form[data-xsms-webhook-test]");
+    if (testForm) { setUpWebhookTest(testForm); }
     var form = document.querySelector("form[data-xsms-settings]");
     if (!form) { return; }
     setUpRows(form);
     setUpCopy(form);
     setUpLeaveWarning(form);
     focusFirstError(form);
+    // Scripts of the host (and tests) can wait for this before they act on the form.
+    form.setAttribute("data-xsms-ready", "");
   }
 
   if (document.readyState === "loading") {

@@ -5,10 +5,41 @@
 
   var POLL_MS = 2000;
 
+  // SMS segments, counted as flask_xsms.segments counts them: GSM-7 texts take 160
+  // characters in one segment and 153 in each part of a longer one (the extension
+  // characters take two); any other character makes the text UCS-2: 70, or 67 a part,
+  // in UTF-16 code units.
+  var GSM7_BASIC = "@\u00a3$\u00a5\u00e8\u00e9\u00f9\u00ec\u00f2\u00c7\n\u00d8\u00f8\r\u00c5\u00e5" +
+    "\u0394_\u03a6\u0393\u039b\u03a9\u03a0\u03a8\u03a3\u0398\u039e\u001b\u00c6\u00e6\u00df\u00c9" +
+    " !\"#\u00a4%&'()*+,-./0123456789:;<=>?\u00a1ABCDEFGHIJKLMNOPQRSTUVWXYZ\u00c4\u00d6\u00d1\u00dc" +
+    "\u00a7\u00bfabcdefghijklmnopqrstuvwxyz\u00e4\u00f6\u00f1\u00fc\u00e0";
+  var GSM7_EXTENSION = "\f^{}\\[~]|\u20ac";
+
+  function countSegments(text) {
+    var units = 0;
+    var gsm7 = true;
+    for (var i = 0; i < text.length; i++) {
+      var ch = text.charAt(i);
+      if (GSM7_EXTENSION.indexOf(ch) >= 0) { units += 2; }
+      else if (GSM7_BASIC.indexOf(ch) >= 0) { units += 1; }
+      else { gsm7 = false; break; }
+    }
+    if (!gsm7) { units = text.length; }
+    var single = gsm7 ? 160 : 70;
+    var part = gsm7 ? 153 : 67;
+    return {
+      encoding: gsm7 ? "GSM-7" : "UCS-2",
+      segments: units <= single ? 1 : Math.ceil(units / part)
+    };
+  }
+
+  function plural(count, word) { return count + " " + word + (count === 1 ? "" : "s"); }
+
   function setUp(root) {
     var form = root.querySelector("[data-xsms-simulator-form]");
     if (!form) { return; }
     var chat = root.querySelector("[data-xsms-chat]");
+    var frame = root.querySelector("[data-xsms-chat-frame]") || chat;
     var empty = root.querySelector("[data-xsms-chat-empty]");
     var errorBox = root.querySelector("[data-xsms-sim-error]");
     var numberSelect = root.querySelector("[data-xsms-sim-number]");
@@ -43,6 +74,20 @@
       empty.hidden = chat.children.length > 0;
     }
 
+    function scrollDown() { frame.scrollTop = frame.scrollHeight; }
+
+    // A line of its own in the conversation: what happened to a STOP, START or HELP.
+    function note(text) {
+      var item = document.createElement("li");
+      item.className = "xsms-chat-note";
+      item.setAttribute("data-xsms-note", "");
+      item.textContent = text;
+      chat.appendChild(item);
+      refreshEmpty();
+      scrollDown();
+      return item;
+    }
+
     function bubble(direction, body, media, meta) {
       var item = document.createElement("li");
       item.className = "xsms-bubble " + (direction === "inbound" ? "xsms-bubble-in" : "xsms-bubble-out");
@@ -67,7 +112,7 @@
       item.appendChild(label);
       chat.appendChild(item);
       refreshEmpty();
-      chat.scrollTop = chat.scrollHeight;
+      scrollDown();
       return item;
     }
 
@@ -108,6 +153,7 @@
       var item = bubble(message.direction, message.body, message.media, storedMeta(message));
       item.setAttribute("data-xsms-message-id", String(message.id));
       addStatusForm(item, message);
+      if (message.note) { note(message.note); }
     }
 
     function post(url, data) {
@@ -176,6 +222,7 @@
           lastId = Math.max(lastId, message.id);
         }
         bubble("inbound", text, [], message ? "Customer · " + message.status : "Customer");
+        if (message && message.note) { note(message.note); }
         if (!result.ok) {
           showError("The webhook answered HTTP " + result.status_code + ".");
         }
@@ -193,7 +240,12 @@
     }
 
     function updateCounter() {
-      if (counter) { counter.textContent = bodyInput.value.length + " characters"; }
+      if (!counter) { return; }
+      var text = bodyInput.value;
+      var count = countSegments(text);
+      // Characters as people count them: an emoji is one.
+      counter.textContent = plural(Array.from(text).length, "character") + " \u00b7 " +
+        plural(count.segments, "segment") + " (" + count.encoding + ")";
     }
 
     form.addEventListener("submit", function (event) {
@@ -216,6 +268,8 @@
     updateCounter();
     poll(true);
     window.setInterval(function () { poll(false); }, POLL_MS);
+    // Scripts of the host (and tests) can wait for this before they act on the page.
+    root.setAttribute("data-xsms-ready", "");
   }
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -101,8 +101,15 @@
       results.forEach(function (s) { statuses[s.phone_number] = s; });
     }
 
+    function clearResults() {
+      list.querySelectorAll("[data-xsms-twilio-result]").forEach(function (result) {
+        result.textContent = "";
+      });
+    }
+
     function check() {
       busy = true;
+      clearResults();
       Object.keys(statuses).forEach(function (n) { statuses[n] = null; });
       renderAll();
       say("Checking the saved numbers in Twilio…");
@@ -127,8 +134,22 @@
         "\n\nTheir SMS URL and fallback URL become this page's Request URL and Fallback URL (HTTP POST).";
     }
 
-    function configure(targets) {
+    // Configure ``targets`` after a confirmation. From a row's button (``row``), the outcome
+    // shows in that row, beside the button; otherwise under Configure all in Twilio.
+    function configure(targets, row) {
       if (!targets.length || !window.confirm(confirmText(targets))) { return; }
+      var result = row ? cellOf(row).querySelector("[data-xsms-twilio-result]") : null;
+      function report(text) {
+        if (!result) { say(text); return; }
+        result.textContent = text;
+        if (result.scrollIntoView) { result.scrollIntoView({ block: "nearest" }); }
+        // The row's button hides once the number is configured: keep the focus near.
+        if (!document.activeElement || document.activeElement === document.body ||
+            document.activeElement.hidden) {
+          result.focus();
+        }
+      }
+      clearResults();
       var body = new FormData();
       var token = form.querySelector("input[name='csrf_token']");
       if (token) { body.append("csrf_token", token.value); }
@@ -136,22 +157,23 @@
       targets.forEach(function (s) { body.append("phone_number", s.phone_number); });
       busy = true;
       renderAll();
-      say("Configuring in Twilio…");
+      if (result) { result.textContent = "Configuring in Twilio…"; } else { say("Configuring in Twilio…"); }
       request("POST", configureUrl, body).then(function (results) {
         remember(results);
         var failed = results.filter(function (s) { return s.state !== CONFIGURED; });
+        busy = false;
+        renderAll();
         if (!failed.length) {
-          say(results.length === 1
+          report(results.length === 1
             ? results[0].phone_number + " is configured in Twilio."
             : "All " + results.length + " numbers are configured in Twilio.");
         } else {
-          say(failed.map(function (s) { return s.phone_number + ": " + s.summary; }).join(" "));
+          report(failed.map(function (s) { return s.phone_number + ": " + s.summary; }).join(" "));
         }
       }, function (error) {
-        say("Nothing was configured: " + error.message);
-      }).then(function () {
         busy = false;
         renderAll();
+        report("Nothing was configured: " + error.message);
       });
     }
 
@@ -160,7 +182,7 @@
       if (!button || busy) { return; }
       var number = rowNumber(button.closest("[data-xsms-row]"));
       var status = statuses[number];
-      if (status) { configure([status]); }
+      if (status) { configure([status], button.closest("[data-xsms-row]")); }
     });
     list.addEventListener("input", function (event) {
       var row = event.target.closest("[data-xsms-row]");
