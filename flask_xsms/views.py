@@ -7,6 +7,7 @@ from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
 from werkzeug.wrappers import Response
 
@@ -40,6 +41,9 @@ TEST_EXPIRED_MESSAGE = "This form has expired. Nothing was tested: reload the pa
 NO_SUCH_PAGE = "There is no such page of messages: the last one is page {last}."
 #: The 404 of a messages page that is not a whole number from 1.
 NOT_A_PAGE = "There is no such page of messages: pages are numbered 1, 2, 3 and so on."
+
+# Where the Test webhook button's result waits for the page that shows it.
+_WEBHOOK_TEST_RESULT = "xsms_webhook_test_result"
 
 # Enough digits for any page of any database; more is past the last page.
 _MAX_PAGE_DIGITS = 18
@@ -129,20 +133,24 @@ def _render_settings(
         rejections=rejections,
         diagnosis=diagnostics.explain(rejections[0]) if rejections else None,
         webhook_test_form=WebhookTestForm(),
+        webhook_test_result=session.pop(_WEBHOOK_TEST_RESULT, None),
         as_utc=as_utc,
     )
 
 
 def test_webhook(domain_id: str) -> Response:
-    """The Test webhook button: post a signed request to the domain's Request URL."""
+    """The Test webhook button without JavaScript: post a signed request to the domain's
+    Request URL, then show the result beside the button (kept in the session until the
+    page shows it, as a flash message would be)."""
     domain = get_state().manageable_domain(domain_id)
     if not WebhookTestForm().validate_on_submit():
-        flash(TEST_EXPIRED_MESSAGE, "error")
+        outcome = {"ok": False, "message": TEST_EXPIRED_MESSAGE}
     else:
         integration = integration_for(domain)
         assert integration is not None
         result = diagnostics.send_test_webhook(integration)
-        flash(result.message, "success" if result.ok else "error")
+        outcome = {"ok": result.ok, "message": result.message}
+    session[_WEBHOOK_TEST_RESULT] = outcome
     return redirect(url_for("xsms.settings", domain_id=domain.id, _anchor="xsms-webhook-check"))
 
 

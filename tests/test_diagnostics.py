@@ -297,13 +297,18 @@ def test_the_test_webhook_says_when_the_url_cannot_be_reached(
     assert output.exit_code == 1 and "PROBLEM  IA Domain 1 Request URL: Could not reach" in output.output
 
 
-def test_the_test_webhook_button_flashes_the_result(
+def test_the_test_webhook_button_shows_the_result_beside_itself(
     app: Flask, client: FlaskClient, live: str, bound: Bound
 ) -> None:
     response = client.post(f"{SETTINGS}/test-webhook")
     assert response.status_code == 302 and response.location.endswith("#xsms-webhook-check")
-    page = client.get(SETTINGS).text
-    assert f"The Request URL {live}/xsms/hooks/{bound.webhook_id}/sms validates" in page
+    check = parse(client.get(SETTINGS).text).by_id("xsms-webhook-check")
+    result = check.find("p", data_xsms_webhook_result=True)
+    assert result["role"] == "status" and result["data-xsms-result"] == "ok"
+    assert result.text.startswith(f"The Request URL {live}/xsms/hooks/{bound.webhook_id}/sms validates")
+    # shown once, like a flash message
+    again = parse(client.get(SETTINGS).text).by_id("xsms-webhook-check")
+    assert again.find("p", data_xsms_webhook_result=True).text.strip() == ""
 
 
 def test_the_test_webhook_button_needs_the_csrf_token(
