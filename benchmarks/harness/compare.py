@@ -6,7 +6,9 @@
 
 Each spec is LABEL=MODULE:APP@PATH. Round r runs every spec once, in the order given,
 so slow drift of the machine hits all of them alike. The first spec is the reference:
-the ratio column is each spec's median rps over the first one's. The environment
+the ratio column is each spec's median rps over the first one's; the CPU ratio is the
+first one's median gunicorn CPU per request over this one's (what the ratio would be if
+both were bound by their own CPU: steadier than rps on a shared machine). The environment
 (BENCH_WORKER_CLASS, BENCH_CHDIR, BENCH_AUTH_TOKEN, BENCH_TOKEN_ENV, ...) applies to all.
 Prints every run's final line, then a Markdown table; exits 1 if any run failed or
 had a non-2xx answer.
@@ -20,7 +22,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FINAL = re.compile(r"^rps=(\d+) p50_ms=([\d.]+) p99_ms=([\d.]+) non2xx=(\d+)$")
-CPU = re.compile(r"cpu wrk=([\d.]+) cores gunicorn=([\d.]+) cores")
+CPU = re.compile(r"cpu wrk=([\d.]+) cores gunicorn=([\d.]+) cores.* gunicorn_cpu_ms_per_req=([\d.]+)")
 
 
 def run_once(target, path, workers, seconds):
@@ -41,6 +43,7 @@ def run_once(target, path, workers, seconds):
         "rps": int(rps), "p50": float(p50), "p99": float(p99), "non2xx": int(bad),
         "wrk_cores": float(cpu.group(1)) if cpu else float("nan"),
         "gun_cores": float(cpu.group(2)) if cpu else float("nan"),
+        "cpu_ms": float(cpu.group(3)) if cpu else float("nan"),
     }
 
 
@@ -72,7 +75,8 @@ def main(argv=None):
             failed |= r["non2xx"] > 0
             results[label].append(r)
             print(f"round {rep} {label}: rps={r['rps']} p50_ms={r['p50']} p99_ms={r['p99']}"
-                  f" non2xx={r['non2xx']} wrk_cores={r['wrk_cores']} gunicorn_cores={r['gun_cores']}",
+                  f" non2xx={r['non2xx']} wrk_cores={r['wrk_cores']} gunicorn_cores={r['gun_cores']}"
+                  f" gunicorn_cpu_ms_per_req={r['cpu_ms']}",
                   flush=True)
 
     wc = os.environ.get("BENCH_WORKER_CLASS", "sync")
@@ -81,23 +85,25 @@ def main(argv=None):
     print(f"\n{args.workers} workers, {wc}, {os.environ.get('BENCH_CONNECTIONS', '32')} connections,"
           f" {args.seconds}s x {args.reps} rounds\n")
     print("| label | rps min | rps median | p50 ms median | p99 ms median | p99 ms max"
-          " | non2xx | wrk cores | gunicorn cores | ratio |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    ref = None
+          " | non2xx | wrk cores | gunicorn cores | gunicorn CPU ms/req | ratio | CPU ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    ref = ref_cpu = None
     for label, _, _ in specs:
         rs = results[label]
         if not rs:
-            print(f"| {label} | failed |||||||||")
+            print(f"| {label} | failed |" + " |" * 10)
             continue
         med = statistics.median(r["rps"] for r in rs)
+        cpu_ms = statistics.median(r["cpu_ms"] for r in rs)
         ref = ref or med
+        ref_cpu = ref_cpu or cpu_ms
         print(f"| {label} | {min(r['rps'] for r in rs)} | {med:.0f}"
               f" | {statistics.median(r['p50'] for r in rs):.2f}"
               f" | {statistics.median(r['p99'] for r in rs):.2f} | {max(r['p99'] for r in rs):.2f}"
               f" | {sum(r['non2xx'] for r in rs)}"
               f" | {statistics.median(r['wrk_cores'] for r in rs):.2f}"
-              f" | {statistics.median(r['gun_cores'] for r in rs):.2f}"
-              f" | {med / ref:.2f} |")
+              f" | {statistics.median(r['gun_cores'] for r in rs):.2f} | {cpu_ms:.2f}"
+              f" | {med / ref:.2f} | {ref_cpu / cpu_ms:.2f} |")
     return 1 if failed else 0
 
 
