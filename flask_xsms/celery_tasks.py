@@ -57,14 +57,7 @@ class CeleryDelivery:
         When the broker can't be reached the turn stays ``received``, and the next
         ``xsms.send_pending`` hands it over again: nothing is lost.
         """
-        try:
-            self.answer.apply_async(args=[message_id])
-        except Exception:
-            logger.exception(
-                "Could not hand the turn of message %s to Celery; it waits for the next"
-                " xsms.send_pending.",
-                message_id,
-            )
+        _apply(self.answer, message_id, what=f"the turn of message {message_id}")
 
     def enqueue(self, message_ids: list[int]) -> None:
         """Hand stored messages (the parts of one text, in order) to ``xsms.deliver``.
@@ -72,14 +65,16 @@ class CeleryDelivery:
         When the broker can't be reached the messages stay ``pending`` in the outbox,
         where the next ``xsms.send_pending`` finds them: nothing is lost.
         """
-        try:
-            self.deliver.apply_async(args=[message_ids])
-        except Exception:
-            logger.exception(
-                "Could not hand outbound message(s) %s to Celery; they stay pending for"
-                " the next xsms.send_pending.",
-                message_ids,
-            )
+        _apply(self.deliver, message_ids, what=f"outbound message(s) {message_ids}")
+
+
+def _apply(task: Task, argument: t.Any, *, what: str) -> None:
+    try:
+        task.apply_async(args=[argument])
+    except Exception:
+        logger.exception(
+            "Could not hand %s to Celery; the next xsms.send_pending hands it over.", what
+        )
 
 
 def init_celery(celery: Celery, app: Flask) -> CeleryDelivery:

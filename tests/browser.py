@@ -101,6 +101,13 @@ def browser_fixture() -> t.Iterator[t.Any]:
         browser.close()
 
 
+def expect(target: t.Any) -> t.Any:
+    """Playwright's ``expect``, imported when a browser test runs."""
+    from playwright.sync_api import expect as _expect
+
+    return _expect(target)
+
+
 def sign_in(page: t.Any) -> None:
     """Sign in to the example app with the demo login, through its form."""
     from playwright.sync_api import expect

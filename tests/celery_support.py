@@ -21,14 +21,18 @@ BROKERS = {
 @pytest.fixture(params=sorted(BROKERS))
 def broker(request: pytest.FixtureRequest) -> str:
     """A reachable broker; skipped locally without one, required in CI."""
+    return require_broker(request.param, BROKERS[request.param])
+
+
+def require_broker(name: str, url: str) -> str:
+    """``url`` if its broker answers; else skip the test locally, fail it in CI."""
     from kombu import Connection
 
-    url = BROKERS[request.param]
     try:
         with Connection(url, connect_timeout=2) as connection:
             connection.ensure_connection(max_retries=1)
     except Exception as e:
-        reason = f"{request.param} broker at {url} is not reachable ({type(e).__name__})"
+        reason = f"{name} broker at {url} is not reachable ({type(e).__name__})"
         if IN_CI:
             pytest.fail(reason + " (required when CI=true)")
         pytest.skip(reason)

@@ -14,6 +14,7 @@ from flask_xsms.numbers import bindings_of
 from flask_xsms.numbers import PLUS_SIGN_REQUIRED
 from flask_xsms.numbers import replace_bindings
 
+from .browser import expect
 from .browser import ExampleServer
 from .browser import FIXTURES
 from .browser import OUTPUT_DIR
@@ -28,12 +29,6 @@ if t.TYPE_CHECKING:
 PRODUCTION_CARE = "Integrations of Customer Care (Acme, production)"
 STAGING_CARE = "Integrations of Customer Care (Acme, staging)"
 SALES = "Integrations of Sales (Acme, production)"
-
-
-def expect(target: t.Any) -> t.Any:
-    from playwright.sync_api import expect as _expect
-
-    return _expect(target)
 
 
 def open_settings(page: Page, domain_link: str) -> None:

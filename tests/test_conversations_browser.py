@@ -13,6 +13,7 @@ from flask_xsms.conversation_views import SENT_MESSAGE
 from flask_xsms.conversation_views import TAKEN_OVER_MESSAGE
 from flask_xsms.numbers import replace_bindings
 
+from .browser import expect
 from .browser import ExampleServer
 from .browser import FIXTURES
 from .browser import OUTPUT_DIR
@@ -28,12 +29,6 @@ LIST = "/xsms/domains/1/twilio-sms/conversations"
 #: Marks a page; a reload forgets it.
 MARK = "window.xsmsNotReloaded = true"
 MARKED = "window.xsmsNotReloaded === true"
-
-
-def expect(target: t.Any) -> t.Any:
-    from playwright.sync_api import expect as _expect
-
-    return _expect(target)
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +99,7 @@ def test_an_operator_takes_over_answers_and_hands_back(
     expect(operator.get_by_role("button", name="Hand back")).to_be_hidden()
     operator.get_by_role("button", name="Take over").click()
     expect(operator.get_by_text(TAKEN_OVER_MESSAGE)).to_be_visible()
-    expect(operator.locator("[data-xsms-state]")).to_have_text("Agent: Operator")
+    expect(operator.locator("[data-xsms-state]")).to_have_text("Agent: demo@example.com")
     expect(operator.get_by_role("button", name="Take over")).to_be_hidden()
     script_ready(operator)
     operator.evaluate(MARK)
@@ -123,7 +118,7 @@ def test_an_operator_takes_over_answers_and_hands_back(
     expect(operator.get_by_text(SENT_MESSAGE)).to_be_visible()
     mine = thread.locator("[data-xsms-bubble=operator]")
     expect(mine).to_have_count(1)
-    expect(mine.locator("[data-xsms-sender]")).to_have_text("Operator")
+    expect(mine.locator("[data-xsms-sender]")).to_have_text("demo@example.com (operator)")
     expect(mine).to_contain_text("Hi, this is a person. How can I help?")
     expect(mine).to_contain_text("Queued at Twilio")
     expect(operator.get_by_label("Reply")).to_have_value("")

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from flask_xsms.integrations import integration_for
 
+from .browser import expect
 from .browser import browser_fixture
 from .browser import context_fixture
 from .browser import ExampleServer
@@ -38,12 +39,6 @@ pytestmark = pytest.mark.browser
 browser, signed_in, context = browser_fixture, signed_in_fixture, context_fixture
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"}
-
-
-def expect(target: t.Any) -> t.Any:
-    from playwright.sync_api import expect as _expect
-
-    return _expect(target)
 
 
 class TLSProxy:

@@ -15,6 +15,7 @@ import pytest
 
 from flask_xsms.numbers import PLUS_SIGN_REQUIRED
 
+from .browser import expect
 from .browser import ExampleServer
 from .browser import FIXTURES
 
@@ -78,12 +79,6 @@ def example_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> t.Iterat
     server.stop()
     with app.app_context():
         db.engine.dispose()
-
-
-def expect(target: t.Any) -> t.Any:
-    from playwright.sync_api import expect as _expect
-
-    return _expect(target)
 
 
 @pytest.fixture(name="page")
@@ -190,3 +185,34 @@ def test_request_and_fallback_urls(page: Page) -> None:
         "height": bottom["y"] + bottom["height"] - top["y"] + 16,
     }
     save(page, "request-fallback-urls.png", full_page=True, clip=clip)
+
+
+def test_conversations(page: Page, example_server: ExampleServer) -> None:
+    """Two customers wrote to Customer Care; an operator takes one conversation over."""
+    import re
+
+    from flask_xsms import Pair
+    from flask_xsms import simulator
+    from flask_xsms.numbers import bindable_applications
+    from flask_xsms.numbers import bindings_of
+    from flask_xsms.numbers import replace_bindings
+    from flask_xsms.state import get_state
+
+    app = example_server.app
+    with app.test_request_context():
+        care = get_state(app).require_domain("1")
+        if not bindings_of(care):
+            assistant = bindable_applications(care)[0]
+            replace_bindings(care, [Pair("+14155550100", assistant.id)])
+        binding = simulator.find_number(bindings_of(care)[0].phone_number, domain_id="1")
+        for customer, body in [("+14155550123", "Hi, where is my order 1042?"),
+                               ("+14155550124", "hello")]:
+            assert simulator.simulate_inbound(binding, from_=customer, body=body).ok
+    page.goto("/xsms/domains/1/twilio-sms/conversations")
+    conversations = page.locator("ol.xsms-cv-list")
+    expect(conversations.get_by_role("link", name=re.compile(r"\+14155550123"))).to_be_visible()
+    save(page, "conversations.png", clip=down_to(page, conversations))
+    conversations.get_by_role("link", name=re.compile(r"\+14155550123")).click()
+    page.get_by_role("button", name="Take over").click()
+    expect(page.get_by_role("button", name="Hand back")).to_be_visible()
+    save(page, "conversation-taken-over.png", clip=down_to(page, page.get_by_label("Reply")))

@@ -21,7 +21,7 @@ from flask_xsms.integrations import integration_for
 from flask_xsms.integrations import webhook_urls
 from flask_xsms.numbers import replace_bindings
 
-from .conftest import IN_CI
+from .celery_support import require_broker
 from .signing import ACCOUNT_SID
 from .signing import AUTH_TOKEN
 from .signing import CUSTOMER
@@ -39,17 +39,7 @@ NUMBER = "+14155550100"
 
 @pytest.fixture
 def broker() -> str:
-    from kombu import Connection
-
-    try:
-        with Connection(BROKER, connect_timeout=2) as connection:
-            connection.ensure_connection(max_retries=1)
-    except Exception as e:
-        reason = f"Redis at {BROKER} is not reachable ({type(e).__name__})"
-        if IN_CI:
-            pytest.fail(reason + " (required when CI=true)")
-        pytest.skip(reason)
-    return BROKER
+    return require_broker("redis", BROKER)
 
 
 def test_the_example_host_answers_through_a_celery_worker(

@@ -7,6 +7,7 @@ import typing as t
 
 import pytest
 
+from .browser import expect
 from .browser import ExampleServer
 from .browser import FIXTURES
 from .browser import OUTPUT_DIR
@@ -23,12 +24,6 @@ PAGES = {
     "settings": "/xsms/domains/1/twilio-sms",
     "simulator": "/xsms/simulator?domain=1",
 }
-
-
-def expect(target: t.Any) -> t.Any:
-    from playwright.sync_api import expect as _expect
-
-    return _expect(target)
 
 
 def watch(page: t.Any) -> list[str]:

@@ -5,6 +5,7 @@ import typing as t
 
 import pytest
 
+from .browser import expect
 from .browser import FIXTURES
 from .browser import ExampleServer
 from .test_browser import domain_bindings
@@ -15,12 +16,6 @@ pytestmark = pytest.mark.browser
 example_server, browser, signed_in, context = FIXTURES
 
 SERVICE = "MG" + "ab12" * 8
-
-
-def expect(target: t.Any) -> t.Any:
-    from playwright.sync_api import expect as _expect
-
-    return _expect(target)
 
 
 def test_add_a_messaging_service_save_and_see_it_again(

@@ -9,6 +9,7 @@ from flask_xsms import Pair
 from flask_xsms import simulator
 from flask_xsms.numbers import replace_bindings
 
+from .browser import expect
 from .browser import ExampleServer
 from .browser import FIXTURES
 from .browser import OUTPUT_DIR
@@ -20,12 +21,6 @@ CARE_NUMBER = "+14155550100"
 CARE_OPTION = f"{CARE_NUMBER} · Acme Care Assistant"
 WIDTHS = {"phone": 390, "desktop": 1280}
 GREETING = "Hello! This is Acme Care Assistant. How can I help you today?"
-
-
-def expect(target: t.Any) -> t.Any:
-    from playwright.sync_api import expect as _expect
-
-    return _expect(target)
 
 
 @pytest.fixture(scope="module", autouse=True)

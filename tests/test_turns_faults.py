@@ -554,7 +554,8 @@ def test_graceful_reload_while_chatbots_run_each_customer_answered_once(
     """gunicorn -HUP while slow chatbots run, behind a load balancer's health checks (the
     new workers sweep from their first request). Eight messages all find a chatbot thread
     (eight per worker); with 24, some turns wait in the database for a free thread when
-    the deploy comes, and the exiting workers start none of them."""
+    the deploy comes: the exiting workers answer them in their first seconds of exit, or
+    the new workers do."""
     web = lab.gunicorn(sleep=5.0, XSMS_REPLY_TIMEOUT=3)
     web.health_checks()
     old = web.worker_pids()
@@ -572,5 +573,5 @@ def test_graceful_reload_while_chatbots_run_each_customer_answered_once(
     calls = [(pid, sid) for event, pid, sid in chatbot_calls(lab.calls) if event == "call"]
     sids = sorted(d.params["MessageSid"] for d in twilio.deliveries)
     assert sorted(sid for _, sid in calls) == sids  # each chatbot called once
-    # more messages than the old workers' 16 chatbot threads: the new workers ran the rest
-    assert bool({pid for pid, _ in calls} - old) == (messages > 16)
+    if messages <= 16:  # all ran on the old workers' threads before the deploy
+        assert {pid for pid, _ in calls} <= old

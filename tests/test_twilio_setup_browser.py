@@ -5,6 +5,7 @@ import typing as t
 
 import pytest
 
+from .browser import expect
 from .browser import browser_fixture
 from .browser import context_fixture
 from .browser import ExampleServer
@@ -25,12 +26,6 @@ pytestmark = pytest.mark.browser
 browser, signed_in, context = browser_fixture, signed_in_fixture, context_fixture
 
 OLD_URL = "https://old.example.com/sms"
-
-
-def expect(target: t.Any) -> t.Any:
-    from playwright.sync_api import expect as _expect
-
-    return _expect(target)
 
 
 @pytest.fixture(scope="module")
