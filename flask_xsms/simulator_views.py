@@ -23,8 +23,10 @@ from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
+from wtforms.validators import NumberRange
 
 from . import simulator
+from .forms import BrowserForm
 from .errors import NumberError
 from .errors import PermissionDenied
 from .errors import SimulationError
@@ -38,11 +40,14 @@ from .types import Domain
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
+#: The largest message id (the column is a 32-bit integer).
+_MAX_ID = 2**31 - 1
+
 #: The customer number the page suggests.
 DEFAULT_CUSTOMER = "+14155550123"
 
 
-class SimulatorMessageForm(FlaskForm):
+class SimulatorMessageForm(BrowserForm):
     """A customer's message: to which bound number of which domain, from whom, what."""
 
     domain_id = StringField("IA Domain", validators=[DataRequired()])
@@ -51,10 +56,12 @@ class SimulatorMessageForm(FlaskForm):
     body = TextAreaField("Message", validators=[InputRequired()])
 
 
-class SimulatorStatusForm(FlaskForm):
+class SimulatorStatusForm(BrowserForm):
     """A delivery status to report for a sent message."""
 
-    message_id = IntegerField("Message", validators=[InputRequired()])
+    message_id = IntegerField(
+        "Message", validators=[InputRequired(), NumberRange(min=1, max=_MAX_ID)]
+    )
     status = StringField("Delivery status", validators=[DataRequired()])
 
 
@@ -197,6 +204,8 @@ def conversation() -> Response:
     binding = _binding(domain_id, request.args.get("number", ""))
     customer = request.args.get("customer", "")
     after = request.args.get("after", 0, type=int) or 0
+    if not 0 <= after <= _MAX_ID:
+        abort(400, "after must be a message id.")
     domain = get_state().manageable_domain(binding.domain_id)
     try:
         customer = normalize_number(customer)

@@ -22,7 +22,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import HealthCheck
-from hypothesis import Phase
 from hypothesis import settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
@@ -186,24 +185,8 @@ def routes() -> list[tuple[str, str, str]]:
     )
 
 
-#: Routes known to answer 500 to some requests, with why; each fix removes its entry.
-KNOWN_500 = {
-    "xsms_simulator.send_message": "a JSON body that is not an object (Flask-WTF reads JSON"
-    " as form data): its forms should extend flask_xsms.forms.BrowserForm",
-    "xsms_simulator.send_fallback": "as xsms_simulator.send_message",
-    "xsms_simulator.report_status": "a message_id past the database's integers"
-    " (session.get overflows), and JSON bodies as xsms_simulator.send_message",
-    "xsms_simulator.conversation": "an 'after' past the database's integers",
-}
-
 ROUTES = [
-    pytest.param(
-        endpoint,
-        method,
-        rule,
-        id=f"{method} {rule}",
-        marks=[pytest.mark.xfail(reason=KNOWN_500[endpoint])] if endpoint in KNOWN_500 else [],
-    )
+    pytest.param(endpoint, method, rule, id=f"{method} {rule}")
     for endpoint, method, rule in routes()
 ]
 
@@ -259,10 +242,8 @@ def test_no_page_of_the_extension_answers_500(
 ) -> None:
     app.config["XSMS_SIMULATOR"] = True
     (rule_object,) = app.url_map.iter_rules(endpoint)
-    # A known failure needs no shrinking.
-    known = settings(PROPERTY, phases=[Phase.generate]) if endpoint in KNOWN_500 else PROPERTY
 
-    @known
+    @PROPERTY
     @given(call=calls(rule_object.arguments))
     def check(call: Call) -> None:
         response = send(app, rule, method, call)
