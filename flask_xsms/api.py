@@ -43,6 +43,8 @@ from .integrations import integration_for
 from .integrations import webhook_urls
 from .types import Domain
 from .types import Pair
+from .web import error_item
+from .web import json_errors
 
 #: Error statuses that the API answers as JSON instead of the host's HTML pages.
 JSON_ERROR_CODES = (400, 401, 403, 404, 405, 409, 413, 415, 422)
@@ -92,14 +94,14 @@ def put_numbers(domain_id: str) -> Response | tuple[Response, int]:
     """Replace the domain's pairs with ``{"numbers": [{"phone_number", "application_id"}]}``."""
     domain = get_state().manageable_domain(domain_id)
     if not request.is_json:
-        return _errors([_message("Send the numbers as JSON: Content-Type: application/json.")], 415)
+        return json_errors([error_item("Send the numbers as JSON: Content-Type: application/json.")], 415)
     try:
         pairs = _pairs_from(request.get_json(silent=True))
         numbers.replace_bindings(domain, pairs)
     except _BadBody as e:
-        return _errors(e.errors, 400)
+        return json_errors(e.errors, 400)
     except BindingError as e:
-        return _errors(e.errors, 400)
+        return json_errors(e.errors, 400)
     return jsonify(_numbers_document(domain))
 
 
@@ -115,7 +117,7 @@ def _check_csrf() -> tuple[Response, int] | None:
     try:
         validate_csrf(token)
     except ValidationError as e:
-        return _errors([_message(f"{e.args[0]} {CSRF_REFUSED}")], 400)
+        return json_errors([error_item(f"{e.args[0]} {CSRF_REFUSED}")], 400)
     return None
 
 
@@ -159,7 +161,7 @@ def _pairs_from(body: t.Any) -> list[Pair]:
     if not isinstance(body, dict) or not isinstance(body.get("numbers"), list):
         raise _BadBody(
             [
-                _message(
+                error_item(
                     'The body must be a JSON object such as {"numbers": [...]}.', field="numbers"
                 )
             ]
@@ -186,14 +188,5 @@ def _pairs_from(body: t.Any) -> list[Pair]:
     return pairs
 
 
-def _message(message: str, *, field: str | None = None) -> dict[str, t.Any]:
-    return {"row": None, "field": field, "message": message}
-
-
-def _errors(errors: t.Sequence[RowError | dict[str, t.Any]], status: int) -> tuple[Response, int]:
-    items = [e.as_dict() if isinstance(e, RowError) else e for e in errors]
-    return jsonify(errors=items), status
-
-
 def _json_error(error: HTTPException) -> tuple[Response, int]:
-    return _errors([_message(error.description or error.name)], error.code or 500)
+    return json_errors([error_item(error.description or error.name)], error.code or 500)

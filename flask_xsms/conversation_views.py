@@ -20,7 +20,6 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from werkzeug.exceptions import HTTPException
-from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 
@@ -41,7 +40,7 @@ from .models import Message
 from .state import get_state
 from .types import Domain
 from .types import Operator
-from .views import _page_number
+from .web import page_number
 
 #: The state filter's choices and the words the pages show for each state.
 STATE_WORDS = {
@@ -174,10 +173,7 @@ def conversation_list(domain_id: str) -> str:
     domain = get_state().manageable_domain(domain_id)
     number = request.args.get("number", "").strip()
     state = request.args.get("state", "").strip()
-    try:
-        page = _page_number(request.args.get("page"))
-    except NotFound:
-        abort(404, NOT_A_PAGE)
+    page = page_number(request.args.get("page"), NOT_A_PAGE)
     per_page = current_app.config["XSMS_MESSAGES_PER_PAGE"]
     pagination, number_filter, error = None, "", None
     try:

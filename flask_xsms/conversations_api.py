@@ -16,8 +16,6 @@ from flask import request
 from werkzeug.wrappers import Response
 
 from . import conversations
-from .api import _errors
-from .api import _message
 from .errors import ConversationTaken
 from .errors import NotTakenOver
 from .errors import SendError
@@ -27,6 +25,8 @@ from .models import as_utc
 from .models import Conversation
 from .models import Message
 from .state import get_state
+from .web import error_item
+from .web import json_errors
 
 #: The largest conversation id a route takes (the column is a 32-bit integer).
 _MAX_ID = 2**31 - 1
@@ -114,7 +114,7 @@ def reply(domain_id: str, conversation_id: int) -> Response | tuple[Response, in
     except SendError as e:
         # stored with the error, like every outbound message
         stored = [message_json(e.sent_message)] if e.sent_message is not None else []
-        return jsonify(errors=[_message(e.message)], messages=stored), 422
+        return jsonify(errors=[error_item(e.message)], messages=stored), 422
     return jsonify(messages=[message_json(m) for m in sent]), 201
 
 
@@ -165,4 +165,4 @@ def _act(
 
 
 def _error(text: str, status: int) -> tuple[Response, int]:
-    return _errors([_message(text)], status)
+    return json_errors([error_item(text)], status)

@@ -29,6 +29,10 @@ ROW_PLACEHOLDER = "__index__"
 CHOOSE_APPLICATION = "Choose an application"
 
 
+#: Said when the Test webhook form's CSRF token is missing or expired.
+TEST_EXPIRED_MESSAGE = "This form has expired. Nothing was tested: reload the page and try again."
+
+
 class BrowserForm(FlaskForm):
     """A Flask-WTF form that reads form bodies only.
 

@@ -23,10 +23,10 @@ from .config import config_value
 from .errors import NumberError
 from .errors import NumberNotBound
 from .forms import TwilioConfigureForm
+from .forms import TEST_EXPIRED_MESSAGE
 from .forms import WebhookTestForm
 from .integrations import integration_for
 from .state import get_state
-from .views import TEST_EXPIRED_MESSAGE
 
 #: Answered when the page's CSRF token is missing or expired.
 EXPIRED_MESSAGE = (

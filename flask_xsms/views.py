@@ -21,6 +21,7 @@ from .state import get_state
 from .forms import saved_rows
 from .forms import SavedRow
 from .forms import SettingsForm
+from .forms import TEST_EXPIRED_MESSAGE
 from .forms import WebhookTestForm
 from .integrations import integration_for
 from .inbound import UNROUTED
@@ -28,6 +29,7 @@ from .integrations import webhook_urls
 from .models import as_utc
 from .types import Application
 from .types import Domain
+from .web import page_number
 
 #: Flashed after a successful save.
 SAVED_MESSAGE = "Your Twilio SMS settings were saved."
@@ -35,8 +37,6 @@ SAVED_MESSAGE = "Your Twilio SMS settings were saved."
 NOT_SAVED_MESSAGE = "Nothing was saved. Correct the rows marked below, then click Save again."
 #: Shown when the form's CSRF token is missing or expired.
 EXPIRED_MESSAGE = "This form has expired. Nothing was saved: reload the page and try again."
-#: Flashed when the Test webhook form's CSRF token is missing or expired.
-TEST_EXPIRED_MESSAGE = "This form has expired. Nothing was tested: reload the page and try again."
 #: The 404 of a messages page past the last page.
 NO_SUCH_PAGE = "There is no such page of messages: the last one is page {last}."
 #: The 404 of a messages page that is not a whole number from 1.
@@ -45,8 +45,6 @@ NOT_A_PAGE = "There is no such page of messages: pages are numbered 1, 2, 3 and 
 # Where the Test webhook button's result waits for the page that shows it.
 _WEBHOOK_TEST_RESULT = "xsms_webhook_test_result"
 
-# Enough digits for any page of any database; more is past the last page.
-_MAX_PAGE_DIGITS = 18
 
 
 def create_blueprint() -> Blueprint:
@@ -163,7 +161,7 @@ def messages(domain_id: str) -> str:
     """
     domain = get_state().manageable_domain(domain_id)
     number = request.args.get("number", "").strip()
-    page = _page_number(request.args.get("page"))
+    page = page_number(request.args.get("page"), NOT_A_PAGE)
     pagination, number_filter, number_error = None, "", None
     try:
         number_filter = message_log.number_filter(number)
@@ -187,15 +185,3 @@ def messages(domain_id: str) -> str:
         unrouted=UNROUTED,
         as_utc=as_utc,
     )
-
-
-def _page_number(raw: str | None) -> int:
-    """The page a ``page`` query argument asks for (none: 1); 404 unless a whole number
-    from 1 written in digits."""
-    if raw is None:
-        return 1
-    digits = raw.lstrip("0")
-    if not (raw.isascii() and raw.isdigit()) or not digits:
-        abort(404, NOT_A_PAGE)
-    # More digits than any database's page has: past the last page.
-    return int(digits) if len(digits) <= _MAX_PAGE_DIGITS else 10**_MAX_PAGE_DIGITS
