@@ -76,9 +76,6 @@ def create_api_blueprint() -> Blueprint:
     bp.after_request(_send_csrf_token)
     bp.add_url_rule("/api/domains/<domain_id>/numbers", view_func=get_numbers, methods=["GET"])
     bp.add_url_rule("/api/domains/<domain_id>/numbers", view_func=put_numbers, methods=["PUT"])
-    from .conversations_api import add_conversation_routes
-
-    add_conversation_routes(bp)
     for code in JSON_ERROR_CODES:
         bp.register_error_handler(code, _json_error)
     return bp

@@ -1,8 +1,8 @@
 """The JSON API of conversations, for a host's own agent desk: list, read a thread,
 take over, reply, hand back.
 
-The routes live on the ``xsms_api`` blueprint (:mod:`flask_xsms.api`), so they follow its
-rules: the domain's permission callback, JSON errors ``{"errors": [{"message": …}]}``,
+The extension adds the routes to the ``xsms_api`` blueprint (:mod:`flask_xsms.api`), so
+they follow its rules: the domain's permission callback, JSON errors ``{"errors": [{"message": …}]}``,
 and Flask-WTF's CSRF token in ``X-CSRFToken`` on writes that carry cookies. The acting
 operator is the host's :meth:`~flask_xsms.XSMS.operator_loader`.
 """

@@ -75,6 +75,7 @@ class XSMS:
 
         from .api import create_api_blueprint
         from .conversation_views import create_conversations_blueprint
+        from .conversations_api import add_conversation_routes
         from .simulator_views import create_simulator_blueprint
         from .twilio_setup_views import create_twilio_setup_blueprint
         from .views import create_blueprint
@@ -82,6 +83,7 @@ class XSMS:
 
         prefix = app.config["XSMS_URL_PREFIX"]
         webhooks, api = create_webhooks_blueprint(), create_api_blueprint()
+        add_conversation_routes(api)
         for blueprint in (
             create_blueprint(),
             webhooks,
