@@ -53,7 +53,7 @@ def list_conversations(domain_id: str) -> Response | tuple[Response, int]:
     except NumberError as e:
         return _error(str(e), 400)
     page = request.args.get("page", "1")
-    if not (page.isascii() and page.isdigit()) or not 1 <= int(page) <= _MAX_ID:
+    if not _whole(page) or not 1 <= int(page) <= _MAX_ID:
         return _error("page must be a whole number from 1.", 400)
     found = conversations.conversations(domain, page=int(page), number=number, state=state)
     return jsonify(
@@ -72,7 +72,7 @@ def read_conversation(domain_id: str, conversation_id: int) -> Response | tuple[
     """The conversation and its messages, oldest first (``?after=<id>``: only newer ones)."""
     domain = get_state().manageable_domain(domain_id)
     after = request.args.get("after", "0")
-    if not (after.isascii() and after.isdigit()) or int(after) > 2**63 - 1:
+    if not _whole(after) or int(after) > _MAX_ID:
         return _error("after must be a message id.", 400)
     try:
         found = conversations.conversation(domain, conversation_id)
@@ -162,6 +162,11 @@ def _act(
     except ConversationTaken as e:
         return _error(str(e), 409)
     return jsonify(conversation=conversation_json(found, conversations.state_of(found)))
+
+
+def _whole(text: str) -> bool:
+    """Whether ``text`` is a whole number short enough to read (ids are 32-bit)."""
+    return text.isascii() and text.isdigit() and len(text) <= 10
 
 
 def _error(text: str, status: int) -> tuple[Response, int]:

@@ -148,3 +148,14 @@ def test_permission_and_csrf_are_those_of_the_pages(
     refused = browser.post(url)
     assert refused.status_code == 400 and "CSRF" in refused.json["errors"][0]["message"]
     assert desk.get(API).json["conversations"][0]["state"] == "bot"
+
+
+@pytest.mark.parametrize("argument", ["page", "after"])
+def test_numbers_too_long_to_read_are_refused(
+    app: Flask, bound: Bound, desk: FlaskClient, argument: str
+) -> None:
+    text(app, bound, "hi")
+    (conversation,) = desk.get(API).json["conversations"]
+    path = API if argument == "page" else f"{API}/{conversation['id']}"
+    response = desk.get(path, query_string={argument: "9" * 5000})
+    assert response.status_code == 400 and response.json["errors"][0]["message"]

@@ -129,9 +129,13 @@ def test_an_operator_takes_over_answers_and_hands_back(
     expect(chat.get_by_text("You said:")).to_have_count(0)
     expect(thread.get_by_text("You said:")).to_have_count(0)
 
-    # Twilio reports the delivery: the operator's page shows it without a reload.
+    # Twilio reports the delivery: the operator's page shows it without a reload. (The
+    # simulator offers the report once the reply has Twilio's sid: shown again, it has.)
     script_ready(operator)
     operator.evaluate(MARK)
+    chat = open_simulator(customer, customer_number)
+    to_customer = chat.locator("[data-xsms-bubble=outbound]")
+    expect(to_customer).to_have_count(2)
     to_customer.last.get_by_label("Delivery status").select_option("delivered")
     to_customer.last.get_by_role("button", name="Report").click()
     expect(mine.locator("[data-xsms-status-words]")).to_have_text("Delivered")

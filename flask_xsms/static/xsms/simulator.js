@@ -54,6 +54,7 @@
     var answeredLive = {}; // inbound ids whose TwiML replies are on screen
     var lastId = 0;
     var generation = 0;    // bumps when the conversation changes
+    var showing = "";      // which conversation is on screen (number and customer)
     var busy = false;
 
     function current() {
@@ -176,6 +177,11 @@
       // While a message is on its way its answer is not on screen yet: wait.
       if (busy && !reset) { return Promise.resolve(); }
       var which = current();
+      // A change event that names the conversation on screen (the field left after a
+      // typed value was loaded already) keeps it: its buttons stay where they are.
+      var key = which.domainId + " " + which.number + " " + which.customer;
+      if (reset && key === showing) { reset = false; }
+      showing = key;
       if (reset) {
         generation += 1;
         chat.textContent = "";
