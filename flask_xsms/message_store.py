@@ -67,7 +67,6 @@ _ROUTE = (
 _UPDATE_CONVERSATION = sa.update(_conversations).where(
     _conversations.c.id == sa.bindparam("conversation_id")
 )
-_UPDATE_MESSAGE = sa.update(_messages).where(_messages.c.id == sa.bindparam("message_id"))
 _NEW_CONVERSATION = sa.insert(_conversations)
 _NEW_MESSAGE = sa.insert(_messages)
 _STORED = sa.select(_messages.c.id, _messages.c.status, _messages.c.response_twiml).where(
@@ -174,28 +173,6 @@ def insert_message(connection: sa.Connection, values: dict[str, t.Any]) -> int:
 def insert_messages(connection: sa.Connection, rows: list[dict[str, t.Any]]) -> list[int]:
     """Insert message rows in order; returns their ids."""
     return [insert_message(connection, row) for row in rows]
-
-
-def store_answer(
-    connection: sa.Connection,
-    message_id: int,
-    *,
-    status: str,
-    error_message: str | None,
-    response_twiml: str,
-    now: dt.datetime,
-) -> None:
-    """Record the outcome of an inbound message and the TwiML it was answered with."""
-    connection.execute(
-        _UPDATE_MESSAGE,
-        {
-            "message_id": message_id,
-            "status": status,
-            "error_message": error_message,
-            "response_twiml": response_twiml,
-            "updated_at": now,
-        },
-    )
 
 
 def stored(connection: sa.Connection, sid: str) -> tuple[int, str, str | None] | None:

@@ -74,7 +74,8 @@ def plan(
     *, limit: int | None = None, older_than: float = DEFAULT_INBOUND_CUTOFF
 ) -> list[RetryItem]:
     """The messages to retry, oldest first: pending outbound ones, then unanswered
-    inbound ones last changed more than ``older_than`` seconds ago.
+    inbound turns whose runner has given no sign of life (or that were handed to one
+    and never claimed) for more than ``older_than`` seconds.
 
     :param limit: at most this many of each kind.
     """

@@ -73,7 +73,7 @@ def handle_inbound(integration: Integration, message: InboundMessage) -> Inbound
     )
     runner = runner_for(app) if app.config["XSMS_CHATBOT_VIA"] == "process" else None
     inline = runner is not None and runner.reserve()
-    token = turns.new_token()
+    token = turns.new_token() if inline else ""
     columns: dict[str, t.Any] = {"claimed_at": utcnow(), "reply_callback": reply_callback(integration)}
     if inline:
         columns.update(status=statuses.PROCESSING, claimed_by=token, turn_attempts=1)
