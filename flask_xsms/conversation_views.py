@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 
+from . import channels
 from . import conversations as service
 from . import message_log
 from . import statuses
@@ -73,7 +74,6 @@ UNKNOWN_STATE = "There is no such state. Choose one in the list, or click Show a
 # The largest row offset the databases take (a signed 64-bit integer).
 #: The largest conversation id (the column is a 32-bit integer).
 _MAX_ID = 2**31 - 1
-# A channel address such as "whatsapp:+14155238886".
 
 #: Delivery statuses in words, by stored status.
 STATUS_WORDS = {
@@ -207,7 +207,7 @@ def conversation_list(domain_id: str) -> str:
 
 def _row(summary: service.Summary, names: c.Mapping[str, str]) -> Row:
     conversation = summary.conversation
-    number, channel = message_log.split_channel(conversation.customer_number)
+    number, channel = channels.display(conversation.customer_number)
     return Row(
         conversation=conversation,
         number=number,
@@ -236,7 +236,7 @@ def _render_thread(
     found = _conversation(domain, conversation_id)
     messages_ = service.thread(domain, conversation_id)
     operator = get_state().operator()
-    number, channel = message_log.split_channel(found.customer_number)
+    number, channel = channels.display(found.customer_number)
     names = message_log.application_names(domain)
     return render_template(
         "xsms/conversation.html",

@@ -1,12 +1,14 @@
 """The message log of an IA Domain: its recent inbound and outbound messages."""
 from __future__ import annotations
 
-import re
 import typing as t
 
 import sqlalchemy as sa
 from flask import current_app
 
+from .channels import SMS
+from .channels import on_channel
+from .channels import split_address
 from .errors import NumberError
 from .state import get_state
 from .integrations import integration_for
@@ -21,21 +23,6 @@ if t.TYPE_CHECKING:
 #: The largest row offset the databases take (a signed 64-bit integer).
 _MAX_OFFSET = 2**63 - 1
 
-# A channel address such as "whatsapp:+14155238886": the channel, then a phone number.
-_CHANNEL_ADDRESS = re.compile(r"^([a-z]+):(.*)$", re.IGNORECASE | re.DOTALL)
-_CHANNEL_NAMES = {"whatsapp": "WhatsApp", "messenger": "Messenger", "sms": "SMS", "mms": "SMS"}
-
-
-def split_channel(address: str) -> tuple[str, str]:
-    """``(number, channel name)`` of a customer address: ``whatsapp:+1…`` is WhatsApp; a
-    plain number is SMS."""
-    found = _CHANNEL_ADDRESS.match(address)
-    if found is None:
-        return address, "SMS"
-    prefix = found.group(1).lower()
-    return found.group(2), _CHANNEL_NAMES.get(prefix, prefix.capitalize())
-
-
 def number_filter(raw: str | None) -> str:
     """What a number filter matches: ``raw`` normalised like on the settings page.
 
@@ -48,9 +35,9 @@ def number_filter(raw: str | None) -> str:
     text = (raw or "").strip()
     if not text:
         return ""
-    channel = _CHANNEL_ADDRESS.match(text)
-    if channel is not None and channel.group(2).strip().startswith("+"):
-        return f"{channel.group(1).lower()}:{normalize_number(channel.group(2))}"
+    channel, rest = split_address(text)
+    if channel != SMS and rest.strip().startswith("+"):
+        return on_channel(channel, normalize_number(rest))
     try:
         return normalize_number(text)
     except NumberError as e:
