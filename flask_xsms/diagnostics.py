@@ -21,9 +21,8 @@ import urllib.parse
 import requests
 import sqlalchemy as sa
 from flask import current_app
-from twilio.request_validator import RequestValidator
 
-from . import twilio_auth
+from . import twilio_api
 from .state import get_state
 from .integrations import webhook_urls
 from .models import Integration
@@ -160,7 +159,7 @@ def candidate_urls(
     candidates: dict[str, str] = {}
     for base in bases:
         for tail in (path, path.rstrip("/") + "/"):
-            url = twilio_auth.validation_url(
+            url = twilio_api.validation_url(
                 public_base_url=base,
                 scheme="",
                 host="",
@@ -273,13 +272,16 @@ def send_test_webhook(integration: Integration, *, timeout: float = 5.0) -> Webh
         "To": "+15005550006",
         "Body": "flask-xsms test webhook",
     }
-    signature = RequestValidator(credentials.auth_token).compute_signature(url, params)
+    signature = twilio_api.sign(credentials.auth_token, url, params)
     started = utcnow()
     try:
         response = requests.post(
             url,
             data=params,
-            headers={twilio_auth.SIGNATURE_HEADER: signature, "User-Agent": "flask-xsms test webhook"},
+            headers={
+                twilio_api.SIGNATURE_HEADER: signature,
+                "User-Agent": "flask-xsms test webhook",
+            },
             timeout=timeout,
             allow_redirects=False,
         )
@@ -358,7 +360,7 @@ def _matching_candidate(
     candidates: list[tuple[str, str]],
 ) -> tuple[str, str] | None:
     for base, url in candidates:
-        if twilio_auth.signature_is_valid(auth_token, url, params, signature):
+        if twilio_api.signature_is_valid(auth_token, url, params, signature):
             return base, url
     return None
 

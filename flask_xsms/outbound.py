@@ -10,7 +10,6 @@ A message moves through these statuses: ``"pending"`` (in the outbox), ``"sendin
 from __future__ import annotations
 
 import collections.abc as c
-import contextlib
 import datetime as dt
 import logging
 import typing as t
@@ -21,14 +20,10 @@ from flask import current_app
 from flask import Flask
 from twilio.base import values
 from twilio.base.exceptions import TwilioException
-from twilio.base.exceptions import TwilioRestException
-from twilio.base.exceptions import TwilioServiceException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
-from urllib3.exceptions import NewConnectionError
 
 from . import optouts
 from . import statuses
+from . import twilio_api
 from .errors import AuthenticationFailed
 from .errors import CredentialsMissing
 from .errors import InvalidMessage
@@ -58,7 +53,6 @@ from .twiml import MAX_MEDIA
 from .segments import count_segments
 from .twiml import split_body
 from .twiml import text_length
-from .types import Credentials
 from .types import Domain
 from .types import Operator
 
@@ -86,6 +80,11 @@ TERMINAL_STATUSES = frozenset({"undelivered", statuses.FAILED, "canceled", "read
 #: Twilio error code of a recipient who opted out (texted STOP).
 OPTED_OUT_CODE = 21610
 _INVALID_NUMBER_CODES = frozenset({21211, 21614})
+_ERRORS_BY_KIND: dict[str, type[SendError]] = {
+    twilio_api.CREDENTIALS: AuthenticationFailed,
+    twilio_api.RATE_LIMITED: RateLimited,
+    twilio_api.UNAVAILABLE: TwilioUnavailable,
+}
 
 
 # -- public API ---------------------------------------------------------------------
@@ -308,32 +307,6 @@ def record_status(integration: Integration, params: t.Mapping[str, str]) -> Mess
     return message
 
 
-@contextlib.contextmanager
-def twilio_client(credentials: Credentials) -> t.Iterator[Client]:
-    """A Twilio REST client for one account, closed afterwards.
-
-    It waits at most :data:`XSMS_TWILIO_TIMEOUT` seconds for Twilio, ignores the
-    ``TWILIO_*`` environment variables, and talks to :data:`XSMS_TWILIO_API_BASE_URL`
-    when that is set.
-    """
-    config = current_app.config
-    http_client = TwilioHttpClient(timeout=config["XSMS_TWILIO_TIMEOUT"])
-    client = Client(
-        credentials.account_sid,
-        credentials.auth_token,
-        http_client=http_client,
-        environment={},
-    )
-    base_url = config["XSMS_TWILIO_API_BASE_URL"]
-    if base_url:
-        client.api.base_url = base_url.rstrip("/")
-    try:
-        yield client
-    finally:
-        if http_client.session is not None:
-            http_client.session.close()
-
-
 def status_callback_url(integration: Integration) -> str:
     """The status-callback URL given to Twilio with each message of ``integration``.
 
@@ -552,7 +525,7 @@ def _deliver_claimed(message: Message) -> Message:
     else:
         callback = status_callback_or_none(integration)
     try:
-        with twilio_client(credentials) as client:
+        with twilio_api.client(credentials) as client:
             # A Messaging Service picks the sender from its pool.
             sender = (
                 {"messaging_service_sid": message.from_number}
@@ -566,10 +539,8 @@ def _deliver_claimed(message: Message) -> Message:
                 media_url=[m["url"] for m in message.media] or values.unset,
                 status_callback=callback or values.unset,
             )
-    except TwilioException as e:
+    except (TwilioException, requests.RequestException) as e:
         return _fail(message, _error_from_twilio(e), integration)
-    except requests.RequestException as e:
-        return _fail(message, _error_from_network(e))
     except Exception as e:
         # Whatever else broke (an answer that is not JSON…) must not leave the message
         # claimed forever; Twilio may have sent it, so it is not tried again.
@@ -626,59 +597,31 @@ def _mark_opted_out(account_id: str, message: Message) -> None:
     )
 
 
-def _error_from_twilio(e: TwilioException) -> SendError:
-    if isinstance(e, TwilioRestException):
-        status, code, text = e.status, e.code, e.msg
-    elif isinstance(e, TwilioServiceException):
-        status, code, text = e.status, e.code, e.detail or e.title
-    else:  # pragma: no cover - the client raises only the two above
-        status, code, text = None, None, str(e)
-    kwargs = {"code": code, "status": status}
-    text = text or f"Twilio answered HTTP {status}."
-    if code == OPTED_OUT_CODE:
-        return OptedOut(text, **kwargs)
-    if code in _INVALID_NUMBER_CODES:
-        return InvalidNumber(text, **kwargs)
-    if code == 20003 or status == 401:
-        return AuthenticationFailed(text, **kwargs)
-    if code == 20429 or status == 429:
-        return RateLimited(text, **kwargs)
-    if status is not None and status >= 500:
-        return TwilioUnavailable(text, **kwargs)
-    return SendError(text, **kwargs)
-
-
-def _error_from_network(e: requests.RequestException) -> SendError:
-    timeout = current_app.config["XSMS_TWILIO_TIMEOUT"]
-    if isinstance(e, requests.ConnectTimeout) or _never_connected(e):
-        return TwilioUnavailable(f"Twilio could not be reached ({type(e).__name__}).")
-    if isinstance(e, requests.ReadTimeout):
+def _error_from_twilio(e: TwilioException | requests.RequestException) -> SendError:
+    failure = twilio_api.failure_of(e)
+    if isinstance(e, requests.RequestException):
+        if failure.nothing_sent:
+            return TwilioUnavailable(f"Twilio could not be reached ({failure.text}).")
+        if failure.timed_out:
+            timeout = current_app.config["XSMS_TWILIO_TIMEOUT"]
+            return TwilioUnavailable(
+                f"Twilio did not answer within {timeout} s; the message may have been sent,"
+                " so it is not sent again.",
+                retryable=False,
+            )
         return TwilioUnavailable(
-            f"Twilio did not answer within {timeout} s; the message may have been sent,"
-            " so it is not sent again.",
+            f"The connection to Twilio broke ({failure.text}); the message may have been"
+            " sent, so it is not sent again.",
             retryable=False,
         )
-    return TwilioUnavailable(
-        f"The connection to Twilio broke ({type(e).__name__}); the message may have been"
-        " sent, so it is not sent again.",
-        retryable=False,
-    )
-
-
-def _never_connected(e: BaseException) -> bool:
-    """Whether the error happened before a connection existed (nothing was sent)."""
-    seen: set[int] = set()
-    stack: list[t.Any] = [e]
-    while stack:
-        item = stack.pop()
-        if item is None or id(item) in seen:
-            continue
-        seen.add(id(item))
-        if isinstance(item, NewConnectionError):
-            return True
-        stack.extend([getattr(item, "reason", None), item.__cause__, item.__context__])
-        stack.extend(a for a in getattr(item, "args", ()) if isinstance(a, BaseException))
-    return False
+    kwargs = {"code": failure.code, "status": failure.status}
+    text = failure.text or f"Twilio answered HTTP {failure.status}."
+    if failure.code == OPTED_OUT_CODE:
+        return OptedOut(text, **kwargs)
+    if failure.code in _INVALID_NUMBER_CODES:
+        return InvalidNumber(text, **kwargs)
+    error_class = _ERRORS_BY_KIND.get(failure.kind, SendError)
+    return error_class(text, **kwargs)
 
 
 def _int_or_none(value: t.Any) -> int | None:

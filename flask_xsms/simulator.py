@@ -22,7 +22,6 @@ import phonenumbers
 import sqlalchemy as sa
 from flask import current_app
 from flask import Flask
-from twilio.request_validator import RequestValidator
 from werkzeug.test import Client
 
 from . import optouts
@@ -35,7 +34,8 @@ from .models import Message
 from .models import NumberBinding
 from .numbers import normalize_number
 from .segments import count_segments
-from .twilio_auth import SIGNATURE_HEADER
+from . import twilio_api
+from .twilio_api import SIGNATURE_HEADER
 from .types import Credentials
 from .types import Domain
 
@@ -450,7 +450,7 @@ def _post(
     if not url.endswith(route):  # pragma: no cover - webhook_urls builds it so
         raise SimulationError(f"Cannot post to {url}: it does not end with {route}.")
     base_url = url[: len(url) - len(route)] or _LOCAL_BASE
-    signature = RequestValidator(auth_token).compute_signature(url, params)
+    signature = twilio_api.sign(auth_token, url, params)
     # The open transaction ends here: the webhook runs in a session of its own, as
     # Twilio's request would, and must not wait for locks this one holds.
     get_state().session.commit()

@@ -16,9 +16,11 @@ from flask import abort
 from flask import current_app
 from flask import request
 from flask import Response
-from twilio.request_validator import RequestValidator
 
 from . import diagnostics
+from .twilio_api import SIGNATURE_HEADER
+from .twilio_api import signature_is_valid
+from .twilio_api import validation_url
 from .state import get_state
 from .integrations import integration_by_webhook_id
 from .types import Credentials
@@ -27,51 +29,6 @@ if t.TYPE_CHECKING:
     from .models import Integration
 
 logger = logging.getLogger("flask_xsms")
-
-#: The header that carries Twilio's signature.
-SIGNATURE_HEADER = "X-Twilio-Signature"
-
-
-def validation_url(
-    *,
-    public_base_url: str | None,
-    scheme: str,
-    host: str,
-    script_root: str,
-    path: str,
-    query_string: str,
-) -> str:
-    """The URL Twilio signed, from the parts of the request it made.
-
-    :param public_base_url: ``XSMS_PUBLIC_BASE_URL``; when set, it replaces scheme, host
-        and script root, as it does for the URLs shown on the settings page.
-    :param path: the path within the app (``request.path``).
-    :param query_string: the raw query string, still percent-encoded.
-    """
-    if public_base_url:
-        url = public_base_url.rstrip("/") + path
-    else:
-        url = f"{scheme}://{host}{script_root}{path}"
-    if query_string:
-        url += "?" + query_string
-    return url
-
-
-def signature_is_valid(
-    auth_token: str, url: str, params: t.Mapping[str, t.Any], signature: str | None
-) -> bool:
-    """Whether ``signature`` is Twilio's signature of ``url`` and ``params``.
-
-    Uses twilio's :class:`~twilio.request_validator.RequestValidator`, which also accepts
-    the URL with or without the default port.
-    """
-    if not signature or not auth_token:
-        return False
-    if not all(isinstance(name, str) for name in params):
-        # A multipart part without a readable name: Twilio never sends one, and
-        # RequestValidator can't sort it.
-        return False
-    return bool(RequestValidator(auth_token).validate(url, params, signature))
 
 
 def authenticate(webhook_id: str) -> Integration:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import collections.abc as c
 import dataclasses
-import json
 import logging
 import typing as t
 
@@ -20,10 +19,8 @@ import requests
 import sqlalchemy as sa
 from flask import current_app
 from twilio.base.exceptions import TwilioException
-from twilio.base.exceptions import TwilioRestException
-from twilio.base.exceptions import TwilioServiceException
-from twilio.http.response import Response
 
+from . import twilio_api
 from .errors import NumberNotBound
 from .errors import TwilioSetupError
 from .state import get_state
@@ -32,7 +29,6 @@ from .integrations import webhook_urls
 from .models import NumberBinding
 from .numbers import bindings_of
 from .numbers import normalize_number
-from .outbound import twilio_client
 from .types import Credentials
 from .types import Domain
 
@@ -190,7 +186,7 @@ class NumberStatus:
 def check(domain: Domain | str | None = None) -> list[NumberStatus]:
     """Look up each bound number of ``domain`` (all domains when ``None``) in Twilio.
 
-    Uses the REST client of each number's account (:func:`flask_xsms.outbound.twilio_client`)
+    Uses the REST client of each number's account (:func:`flask_xsms.twilio_api.client`)
     and compares with :func:`flask_xsms.integrations.webhook_urls`. Outside a request the
     URLs need :data:`XSMS_PUBLIC_BASE_URL` (or ``SERVER_NAME``); without either every
     number is :data:`UNKNOWN`. Never raises for Twilio's errors.
@@ -285,7 +281,7 @@ def _run_account(
         )
         return [_unknown(target, error) for target in targets]
     statuses: list[NumberStatus] = []
-    with twilio_client(credentials) as client:
+    with twilio_api.client(credentials) as client:
         stop: TwilioSetupError | None = None
         for target in targets:
             if stop is not None:
@@ -341,10 +337,8 @@ def _run_one(
         return dataclasses.replace(
             status(_state_of(updated, urls.request_url, urls.fallback_url), updated), changed=True
         )
-    except TwilioException as e:
+    except (TwilioException, requests.RequestException) as e:
         return status(UNKNOWN, error=_error_from_twilio(e, credentials))
-    except requests.RequestException as e:
-        return status(UNKNOWN, error=_error_from_network(e))
     except Exception as e:  # an unreadable answer must not become a 500
         logger.exception("Unexpected error while asking Twilio about %s.", binding.phone_number)
         return status(
@@ -404,78 +398,36 @@ def _points(name: str, url: str | None) -> str:
     return f"{name} points to {url}" if url else f"{name} is empty"
 
 
-def _error_from_twilio(e: TwilioException, credentials: Credentials) -> TwilioSetupError:
-    if isinstance(e, TwilioRestException):
-        status, code, text = e.status, e.code, e.msg
-    elif isinstance(e, TwilioServiceException):
-        status, code, text = e.status, e.code, e.detail or e.title
-    else:
-        # A failed list request raises a bare TwilioException("Unable to fetch page",
-        # response): read the status and Twilio's error body from the response.
-        status, code, text = _from_page_error(e)
-    kwargs: dict[str, t.Any] = {"code": code, "status": status}
-    said = f" (HTTP {status}, error {code})" if code and code != status else f" (HTTP {status})"
-    if code == 20003 or status in (401, 403):
+def _error_from_twilio(
+    e: TwilioException | requests.RequestException, credentials: Credentials
+) -> TwilioSetupError:
+    failure = twilio_api.failure_of(e)
+    if isinstance(e, requests.RequestException):
+        if failure.timed_out:
+            timeout = current_app.config["XSMS_TWILIO_TIMEOUT"]
+            return TwilioSetupError(
+                f"Twilio did not answer within {timeout} s. Try again later.", reason="unavailable"
+            )
         return TwilioSetupError(
-            "Twilio refused the account's credentials" + said + ". Check the account SID"
-            " and auth token.",
-            reason="credentials",
-            **kwargs,
-        )
-    if code == 20429 or status == 429:
-        return TwilioSetupError(
-            "Twilio is limiting the rate of requests" + said + ". Try again in a minute.",
-            reason="rate_limited",
-            **kwargs,
-        )
-    if status is not None and status >= 500:
-        return TwilioSetupError(
-            "Twilio answered with a server error" + said + ". Try again later.",
+            f"Twilio could not be reached ({failure.text}). Check the network and try again.",
             reason="unavailable",
-            **kwargs,
         )
-    if status == 404:
+    kwargs: dict[str, t.Any] = {"code": failure.code, "status": failure.status}
+    said = failure.said
+    if failure.kind == twilio_api.CREDENTIALS:
+        text = (
+            "Twilio refused the account's credentials" + said + ". Check the account SID"
+            " and auth token."
+        )
+    elif failure.kind == twilio_api.RATE_LIMITED:
+        text = "Twilio is limiting the rate of requests" + said + ". Try again in a minute."
+    elif failure.kind == twilio_api.UNAVAILABLE:
+        text = "Twilio answered with a server error" + said + ". Try again later."
+    elif failure.kind == twilio_api.NOT_FOUND:
+        text = "Twilio does not know this number in the account" + said + "."
+    else:
+        detail = twilio_api.redact(failure.text, credentials)
         return TwilioSetupError(
-            "Twilio does not know this number in the account" + said + ".",
-            reason="not_found",
-            **kwargs,
+            f"Twilio refused the request{said}" + (f": {detail}" if detail else "."), **kwargs
         )
-    detail = _redact(str(text or ""), credentials)
-    return TwilioSetupError(
-        f"Twilio refused the request{said}" + (f": {detail}" if detail else "."), **kwargs
-    )
-
-
-def _from_page_error(e: TwilioException) -> tuple[int | None, int | None, str]:
-    response = next((a for a in e.args if isinstance(a, Response)), None)
-    if response is None:
-        return None, None, str(e.args[0]) if e.args else type(e).__name__
-    status = response.status_code
-    try:
-        body = json.loads(response.text)
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        return status, status, ""
-    code = body.get("code")
-    return status, code if isinstance(code, int) else status, str(body.get("message") or "")
-
-
-def _error_from_network(e: requests.RequestException) -> TwilioSetupError:
-    if isinstance(e, requests.Timeout):
-        timeout = current_app.config["XSMS_TWILIO_TIMEOUT"]
-        return TwilioSetupError(
-            f"Twilio did not answer within {timeout} s. Try again later.", reason="unavailable"
-        )
-    return TwilioSetupError(
-        f"Twilio could not be reached ({type(e).__name__}). Check the network and try again.",
-        reason="unavailable",
-    )
-
-
-def _redact(text: str, credentials: Credentials) -> str:
-    for secret in (credentials.auth_token, credentials.account_sid):
-        if secret:
-            text = text.replace(secret, "…")
-    return text
-
+    return TwilioSetupError(text, reason=failure.kind, **kwargs)

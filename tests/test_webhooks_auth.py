@@ -14,8 +14,8 @@ from flask_xsms import Credentials
 from flask_xsms.extension import get_state
 from flask_xsms.integrations import integration_by_webhook_id
 from flask_xsms.integrations import webhook_urls
-from flask_xsms.twilio_auth import signature_is_valid
-from flask_xsms.twilio_auth import validation_url
+from flask_xsms.twilio_api import signature_is_valid
+from flask_xsms.twilio_api import validation_url
 
 from .hostapp import create_host_app
 from .signing import ACCOUNT_SID
