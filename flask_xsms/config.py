@@ -87,6 +87,10 @@ DEFAULTS: dict[str, t.Any] = {
     "HELP_MESSAGE": (
         "Reply STOP to stop getting messages from this number, START to get them again."
     ),
+    # Answer to a STOP-family keyword on WhatsApp, where Twilio neither blocks nor answers.
+    "WHATSAPP_OPT_OUT_MESSAGE": (
+        "You will get no more messages from us here. Reply START to get them again."
+    ),
     # Messages per page on a domain's messages page.
     "MESSAGES_PER_PAGE": 50,
     # Split replies and sent messages so that each fits one SMS segment (160 GSM-7
@@ -100,6 +104,12 @@ DEFAULTS: dict[str, t.Any] = {
     "WEBHOOK_REJECTIONS_MAX_AGE": 2592000,
     # Serve the SMS simulator page (also on whenever app.debug is true).
     "SIMULATOR": False,
+    # Largest inbound media item flask_xsms.media.fetch downloads, in bytes. Twilio's
+    # largest media are WhatsApp's and RCS's, 16 MB (MMS: 5 MB).
+    "MEDIA_MAX_BYTES": 16 * 1024 * 1024,
+    # Seconds flask_xsms.media.fetch waits for each connection and each read, and for
+    # the whole download; never None: a stalled download must not hold a chatbot forever.
+    "MEDIA_TIMEOUT": 10,
 }
 
 

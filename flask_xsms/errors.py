@@ -138,6 +138,24 @@ class InvalidMessage(XSMSError, ValueError):
     """
 
 
+class WhatsAppWindowClosed(InvalidMessage):
+    """A free-form WhatsApp message outside the 24-hour customer service window.
+
+    Raised before anything is stored; send an approved template (``content_sid``)
+    instead.
+
+    :param code: ``63016``, Twilio's error for the same mistake.
+    :param closed_at: when the window closed, or ``None`` when the customer never wrote.
+    """
+
+    def __init__(
+        self, message: str, *, code: int = 63016, closed_at: t.Any = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.closed_at = closed_at
+
+
 class NumberNotBound(XSMSError, LookupError):
     """The sending number is not bound to an application of the IA Domain."""
 
@@ -184,3 +202,41 @@ class ConversationTaken(XSMSError):
 
 class NotTakenOver(XSMSError):
     """An operator reply or hand-back to a conversation that the operator does not have."""
+
+
+class MediaError(XSMSError):
+    """Inbound media could not be fetched (:func:`flask_xsms.media.fetch`).
+
+    :param message: what went wrong, ready to log (never holds credentials).
+    :param reason: a short key: ``"credentials"`` (no account, or no credentials for it),
+        ``"not_twilio"`` (not a media URL of the account on Twilio's API: refused before
+        any request, so the credentials were not sent), ``"unauthorized"`` (Twilio
+        refused the credentials: 401 or 403), ``"not_found"`` (404: the media was deleted
+        or never existed), ``"too_large"``, ``"redirect"`` (too many redirects, or one to
+        a URL that is not http or https), ``"timeout"``, ``"unavailable"`` (no
+        connection, a network error, 429 or 5xx) or ``"error"`` (another HTTP status).
+    :param url: the media URL that was asked for.
+    :param status: the HTTP status of the answer, or ``None`` when none came.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str = "error",
+        url: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason
+        self.url = url
+        self.status = status
+
+
+class MediaCredentialsMissing(MediaError, CredentialsMissing):
+    """No X-Platform account, or no Twilio credentials for it, to fetch media with.
+
+    Its :attr:`~MediaError.reason` is ``"credentials"``; it is also a
+    :class:`CredentialsMissing`. Nothing was requested.
+    """

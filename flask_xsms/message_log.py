@@ -1,11 +1,14 @@
 """The message log of an IA Domain: its recent inbound and outbound messages."""
 from __future__ import annotations
 
+import datetime as dt
 import typing as t
 
 import sqlalchemy as sa
 from flask import current_app
 
+from . import channels
+from . import whatsapp
 from .channels import SMS
 from .channels import on_channel
 from .channels import split_address
@@ -89,3 +92,23 @@ def recent_messages(
 def application_names(domain: Domain) -> dict[str, str]:
     """The names of the domain's applications (every channel type), by id."""
     return {a.id: a.name for a in get_state().applications(domain)}
+
+
+def whatsapp_windows(messages: t.Iterable[Message]) -> dict[int, dt.datetime]:
+    """When the WhatsApp customer service window of each WhatsApp message's customer
+    closes (or closed), by message id; see :mod:`flask_xsms.whatsapp`."""
+    pairs: dict[int, tuple[int, str, str]] = {}
+    for message in messages:
+        if message.integration_id is None:
+            continue
+        if message.direction == "inbound" and channels.is_whatsapp(message.from_number):
+            pairs[message.id] = (message.integration_id, message.to_number, message.from_number)
+        elif message.direction == "outbound" and channels.is_whatsapp(message.to_number):
+            pairs[message.id] = (message.integration_id, message.from_number, message.to_number)
+    closes: dict[tuple[int, str, str], dt.datetime] = {}
+    for integration_id in {p[0] for p in pairs.values()}:
+        found = whatsapp.windows(
+            integration_id, [p[1:] for p in pairs.values() if p[0] == integration_id]
+        )
+        closes.update({(integration_id, *pair): when for pair, when in found.items()})
+    return {mid: closes[pair] for mid, pair in pairs.items() if pair in closes}

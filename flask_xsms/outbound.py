@@ -22,8 +22,10 @@ from twilio.base import values
 from twilio.base.exceptions import TwilioException
 
 from . import optouts
+from . import channels
 from . import statuses
 from . import twilio_api
+from . import whatsapp
 from .errors import AuthenticationFailed
 from .errors import CredentialsMissing
 from .errors import InvalidMessage
@@ -50,7 +52,7 @@ from .signals import message_failed
 from .signals import message_sent
 from .twiml import MAX_BODY
 from .twiml import MAX_MEDIA
-from .segments import count_segments
+from .segments import segments_of
 from .twiml import split_body
 from .twiml import text_length
 from .types import Domain
@@ -101,6 +103,8 @@ def send(
     in_reply_to_id: int | None = None,
     messaging_service_sid: str | None = None,
     operator: Operator | None = None,
+    content_sid: str | None = None,
+    content_variables: t.Mapping[str, t.Any] | None = None,
 ) -> list[Message]:
     """Send a message from a Twilio number (or Messaging Service) bound in ``domain``
     to a customer.
@@ -116,15 +120,21 @@ def send(
     :param messaging_service_sid: instead of ``from_number``, a Messaging Service bound
         in the domain; Twilio picks the sender from the service's pool. (A service SID
         given as ``from_number`` works the same.)
-    :param to: the customer's number, in E.164.
+    :param to: the customer's number, in E.164; ``whatsapp:+…`` from a WhatsApp sender.
     :param body: the text; may be empty when there are media.
     :param media_urls: at most 10 public URLs of images or other media.
     :param conversation_id: the conversation the message belongs to, if any.
     :param operator: the person who wrote it (an operator's reply in a conversation).
+    :param content_sid: instead of ``body`` and ``media_urls``, an approved template
+        (``HX…``), e.g. for WhatsApp outside the 24-hour window (see :doc:`whatsapp`).
+    :param content_variables: the template's variables, e.g. ``{"1": "Ana"}``.
     :returns: the stored messages, one per part, in order.
-    :raises NumberError: when ``from_number`` or ``to`` is not a valid number.
+    :raises NumberError: when ``from_number`` or ``to`` is not a valid number, or one is
+        a WhatsApp address and the other is not.
     :raises NumberNotBound: when ``from_number`` is not bound in the domain.
     :raises InvalidMessage: when there is nothing to send, or more than 10 media.
+    :raises WhatsAppWindowClosed: for a free-form WhatsApp message outside the 24-hour
+        customer service window; nothing is stored.
     :raises SendError: (a subclass of it) when sending failed; the messages are stored.
     """
     state = get_state()
@@ -135,16 +145,32 @@ def send(
     to = normalize_number(to)
     if is_messaging_service_sid(to):
         raise NumberError(f"{to} is a Messaging Service, not a customer's phone number.")
+    _check_channels(from_number, to)
     binding = find_binding(domain.account_id, from_number)
     if binding is None or binding.domain_id != domain.id:
         raise NumberNotBound(
             f"{describe(from_number)} is not bound to an application of the IA Domain"
             f" {domain.label}."
         )
-    _check_content(body, media_urls, max_length=None)
+    template: dict[str, str] = {}
+    if content_sid is not None:
+        if body or media_urls:
+            raise InvalidMessage(
+                "A template message (content_sid) has no body or media of its own: Twilio"
+                " takes them from the template."
+            )
+        template = whatsapp.template_details(content_sid, content_variables)
+    elif content_variables:
+        raise InvalidMessage("content_variables need a content_sid (the template's SID).")
+    else:
+        _check_content(body, media_urls, max_length=None)
     integration = integration_for(domain)
     assert integration is not None
-    parts = split_body(body, one_segment=current_app.config["XSMS_SPLIT_AT_SEGMENTS"]) or [""]
+    if channels.is_whatsapp(to) and not template:
+        whatsapp.check_window(integration.id, from_number, to)
+    # WhatsApp has no segments: a long text is only split at Twilio's 1600 characters.
+    one_segment = current_app.config["XSMS_SPLIT_AT_SEGMENTS"] and not channels.is_whatsapp(to)
+    parts = split_body(body, one_segment=one_segment) or [""]
     messages = [
         _store(
             integration,
@@ -156,6 +182,7 @@ def send(
             conversation_id=conversation_id,
             in_reply_to_id=in_reply_to_id,
             operator=operator,
+            template=template,
         )
         for i, part in enumerate(parts)
     ]
@@ -277,6 +304,16 @@ def record_status(integration: Integration, params: t.Mapping[str, str]) -> Mess
     error_code = (params.get("ErrorCode") or "").strip() or None
     if error_code == str(OPTED_OUT_CODE):
         _mark_opted_out(integration.account_id, message)
+    help_text = whatsapp.explain(error_code)
+    if help_text is not None:
+        logger.warning(
+            "Message %s to %s failed with Twilio error %s. %s",
+            sid,
+            message.to_number,
+            error_code,
+            help_text,
+            extra={"xsms_event": "whatsapp_error", "error_code": error_code},
+        )
     rank = STATUS_RANK.get(status)
     if rank is None:
         logger.warning("Ignored unknown MessageStatus %r for message %s.", status, sid)
@@ -285,6 +322,8 @@ def record_status(integration: Integration, params: t.Mapping[str, str]) -> Mess
     changes: dict[str, t.Any] = {"status": status, "updated_at": utcnow()}
     if error_code:
         changes["error_code"] = error_code
+        if help_text and not message.error_message:
+            changes["error_message"] = help_text
     previous = message.status
     # One conditional UPDATE, so that two callbacks racing in two workers still
     # leave the later status.
@@ -338,6 +377,22 @@ def _check_content(body: str, media_urls: c.Sequence[str], *, max_length: int | 
         )
 
 
+def _check_channels(sender: str, to: str) -> None:
+    """Refuse what Twilio refuses with error 21910: a WhatsApp sender and an SMS
+    customer, or the other way round (a Messaging Service may hold both)."""
+    if is_messaging_service_sid(sender) or channels.is_whatsapp(sender) == channels.is_whatsapp(to):
+        return
+    if channels.is_whatsapp(sender):
+        raise NumberError(
+            f"{sender} is a WhatsApp sender: it sends to WhatsApp addresses such as"
+            f" whatsapp:{to}, not to {to}."
+        )
+    raise NumberError(
+        f"{sender} sends SMS: it cannot reach the WhatsApp address {to}. Send from a"
+        " whatsapp:+… sender bound in the IA Domain."
+    )
+
+
 def _store(
     integration: Integration,
     *,
@@ -350,9 +405,10 @@ def _store(
     in_reply_to_id: int | None,
     status_callback: str | None = None,
     operator: Operator | None = None,
+    template: dict[str, str] | None = None,
 ) -> Message:
     callback = status_callback or status_callback_or_none(integration)
-    details: dict[str, t.Any] = {"status_callback": callback, "attempts": 0}
+    details: dict[str, t.Any] = {"status_callback": callback, "attempts": 0, **(template or {})}
     if operator is not None:
         details["operator"] = {"id": operator.id, "name": operator.name}
     message = Message(
@@ -365,7 +421,7 @@ def _store(
         to_number=to,
         body=body or "",
         media=[{"url": url} for url in media_urls],
-        num_segments=count_segments(body).segments if body else None,
+        num_segments=segments_of(body, to),
         status=statuses.PENDING,
         details=details,
     )
@@ -400,9 +456,7 @@ def send_stored(messages: c.Sequence[Message | int]) -> None:
     messages = [_stored_message(m) for m in messages]
     first = messages[0]
     integration = get_state().session.get(Integration, first.integration_id)
-    if integration is not None and optouts.is_opted_out(
-        integration.account_id, first.from_number, first.to_number
-    ):
+    if integration is not None and _refused_as_opted_out(integration, first):
         error = _opted_out_error()
         for message in messages:
             _record_failure(message, error, retry=False)
@@ -517,7 +571,7 @@ def _deliver_claimed(message: Message) -> Message:
                 " @xsms.credentials_loader."
             ),
         )
-    if optouts.is_opted_out(integration.account_id, message.from_number, message.to_number):
+    if _refused_as_opted_out(integration, message):
         return _fail(message, _opted_out_error())
 
     if "status_callback" in message.details:
@@ -537,6 +591,8 @@ def _deliver_claimed(message: Message) -> Message:
                 **sender,
                 body=message.body or values.unset,
                 media_url=[m["url"] for m in message.media] or values.unset,
+                content_sid=message.details.get("content_sid") or values.unset,
+                content_variables=message.details.get("content_variables") or values.unset,
                 status_callback=callback or values.unset,
             )
     except (TwilioException, requests.RequestException) as e:
@@ -582,6 +638,13 @@ def _record_failure(
     message.error_message = error.message
     get_state().session.commit()
     notify(message_failed, _app(), message=message, error=error, will_retry=retry)
+
+
+def _refused_as_opted_out(integration: Integration, message: Message) -> bool:
+    """Whether the customer opted out; the confirmation of a WhatsApp STOP still goes."""
+    if message.details.get("opt_out_confirmation"):
+        return False
+    return optouts.is_opted_out(integration.account_id, message.from_number, message.to_number)
 
 
 def _opted_out_error() -> OptedOut:

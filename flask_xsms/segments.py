@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from . import channels
+
 GSM7_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
@@ -58,3 +60,11 @@ def single_segment_limit(text: str) -> tuple[int, bool]:
     """How many units one segment of ``text`` holds, and whether it is GSM-7."""
     gsm7 = is_gsm7(text)
     return (GSM7_SINGLE if gsm7 else UCS2_SINGLE), gsm7
+
+
+def segments_of(body: str | None, address: str) -> int | None:
+    """What Twilio counts for ``body`` sent to or from ``address``: SMS segments, or 1 on
+    WhatsApp (which has no segments); ``None`` for no text."""
+    if not body:
+        return None
+    return 1 if channels.is_whatsapp(address) else count_segments(body).segments

@@ -4,6 +4,9 @@ from __future__ import annotations
 import dataclasses
 import typing as t
 
+if t.TYPE_CHECKING:
+    from .media import MediaContent
+
 #: Channel types whose applications can be bound to a phone number.
 BINDABLE_CHANNEL_TYPES: tuple[str, ...] = ("Customer Assistant", "Agent Assistant")
 
@@ -140,10 +143,33 @@ class Operator:
 
 @dataclasses.dataclass(frozen=True)
 class Media:
-    """One media item of an inbound MMS: its URL at Twilio and its content type."""
+    """One media item of an inbound message: its URL at Twilio and its content type.
+
+    In a :data:`~flask_xsms.signals.message_received` receiver, :meth:`download` fetches
+    it with the account's Twilio credentials (see :doc:`media`).
+    """
 
     url: str
     content_type: str | None = None
+    #: The X-Platform account whose Twilio credentials open it (set for chatbots).
+    account_id: str | None = dataclasses.field(default=None, compare=False, repr=False)
+
+    def download(self, **kwargs: t.Any) -> MediaContent:
+        """:func:`flask_xsms.media.fetch` this item; keyword arguments are passed on."""
+        from .media import fetch
+
+        return fetch(self, **kwargs)
+
+
+@dataclasses.dataclass(frozen=True)
+class Location:
+    """A location a customer shared on WhatsApp."""
+
+    latitude: float
+    longitude: float
+    #: The place's address and name, when the customer picked a place.
+    address: str | None = None
+    label: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,6 +186,16 @@ class InboundMessage:
     :param opt_out_type: ``OptOutType`` (``STOP``, ``START``, ``HELP``), when sent.
     :param messaging_service_sid: ``MessagingServiceSid``, when sent.
     :param params: every parameter as received, read-only.
+    :param channel: ``"sms"`` (SMS and MMS) or ``"whatsapp"`` (``From`` is
+        ``whatsapp:+…``).
+    :param profile_name: WhatsApp: the customer's profile name (``ProfileName``).
+    :param wa_id: WhatsApp: the customer's WhatsApp id (``WaId``).
+    :param button_text: WhatsApp: the quick-reply button the customer tapped
+        (``ButtonText``), and its ``button_payload`` (``ButtonPayload``).
+    :param original_replied_message_sid: WhatsApp: the message the customer replied to
+        (``OriginalRepliedMessageSid``).
+    :param location: WhatsApp: a shared :class:`Location` (``Latitude``, ``Longitude``,
+        ``Address``, ``Label``).
     """
 
     sid: str
@@ -172,3 +208,10 @@ class InboundMessage:
     opt_out_type: str | None = None
     messaging_service_sid: str | None = None
     params: t.Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
+    channel: str = "sms"
+    profile_name: str | None = None
+    wa_id: str | None = None
+    button_text: str | None = None
+    button_payload: str | None = None
+    original_replied_message_sid: str | None = None
+    location: Location | None = None

@@ -11,10 +11,12 @@ from flask import session
 from flask import url_for
 from werkzeug.wrappers import Response
 
+from . import channels
 from . import diagnostics
 from . import message_log
 from . import numbers
 from . import optouts
+from . import whatsapp
 from .errors import BindingError
 from .errors import NumberError
 from .state import get_state
@@ -27,6 +29,7 @@ from .integrations import integration_for
 from .inbound import UNROUTED
 from .integrations import webhook_urls
 from .models import as_utc
+from .models import utcnow
 from .types import Application
 from .types import Domain
 from .web import page_number
@@ -184,4 +187,8 @@ def messages(domain_id: str) -> str:
         ),
         unrouted=UNROUTED,
         as_utc=as_utc,
+        windows=message_log.whatsapp_windows(pagination.items if pagination else ()),
+        now=utcnow(),
+        error_help=whatsapp.explain,
+        is_whatsapp=channels.is_whatsapp,
     )

@@ -8,6 +8,7 @@ import typing as t
 
 from flask import current_app
 
+from .. import channels
 from ..segments import count_segments
 from ..signals import message_received
 from ..twiml import as_replies
@@ -70,24 +71,30 @@ def final_messages(
     opted_out: bool,
     application_id: str,
     message_sid: str,
+    channel: str = channels.SMS,
 ) -> list[Reply]:
     """The messages that answer a chatbot's outcome, by the rules of the Request URL.
 
     Nothing to an opted-out customer (but HELP); :data:`XSMS_APOLOGY_MESSAGE` when a
-    chatbot raised and none replied; :data:`XSMS_HELP_MESSAGE` for an unanswered HELP.
-    Split by :func:`~flask_xsms.twiml.plan_messages`; a ``replies_too_long`` warning is
-    logged past :data:`XSMS_MAX_REPLY_SEGMENTS`.
+    chatbot raised and none replied; :data:`XSMS_HELP_MESSAGE` for an unanswered HELP;
+    :data:`XSMS_WHATSAPP_OPT_OUT_MESSAGE` for STOP on WhatsApp. Split by
+    :func:`~flask_xsms.twiml.plan_messages` (within one SMS segment only on SMS); a
+    ``replies_too_long`` warning is logged past :data:`XSMS_MAX_REPLY_SEGMENTS`.
     """
+    config = current_app.config
+    sms = channel != channels.WHATSAPP
     if opted_out and keyword != "help":
+        if keyword == "stop" and not sms:
+            # Twilio neither answers nor blocks STOP on WhatsApp: the confirmation is ours.
+            return as_replies(config["XSMS_WHATSAPP_OPT_OUT_MESSAGE"])
         # Twilio answers STOP itself and blocks anything else to an opted-out customer.
         return []
-    config = current_app.config
     if errors and not replies:
         replies = as_replies(config["XSMS_APOLOGY_MESSAGE"])
     elif keyword == "help" and not replies:
         replies = as_replies(config["XSMS_HELP_MESSAGE"])
-    messages = plan_messages(replies, one_segment=config["XSMS_SPLIT_AT_SEGMENTS"])
-    segments = sum(count_segments(m.body).segments for m in messages if m.body)
+    messages = plan_messages(replies, one_segment=sms and config["XSMS_SPLIT_AT_SEGMENTS"])
+    segments = sum(count_segments(m.body).segments for m in messages if m.body and sms)
     if segments > config["XSMS_MAX_REPLY_SEGMENTS"]:
         logger.warning(
             "replies_too_long: the answer of application %r to message %s takes %d SMS"

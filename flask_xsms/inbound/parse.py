@@ -4,8 +4,10 @@ from __future__ import annotations
 import types
 import typing as t
 
+from .. import channels
 from ..errors import InvalidWebhookRequest
 from ..types import InboundMessage
+from ..types import Location
 from ..types import Media
 
 # Longest value stored in the string columns of the message table.
@@ -14,11 +16,12 @@ _MAX_ID_LENGTH = 64
 _CLEAN = str.maketrans({"\x00": "\ufffd"})
 
 
-def parse_inbound(params: t.Mapping[str, str]) -> InboundMessage:
+def parse_inbound(params: t.Mapping[str, str], *, account_id: str | None = None) -> InboundMessage:
     """Parse Twilio's form parameters into an :class:`~flask_xsms.InboundMessage`.
 
     Unknown parameters are kept in ``params``; NUL characters, which databases refuse,
-    become U+FFFD.
+    become U+FFFD. ``account_id`` (the X-Platform account) goes with the media, whose
+    download needs the account's credentials.
 
     :raises InvalidWebhookRequest: when ``MessageSid``, ``From`` or ``To`` is missing or
         too long.
@@ -34,14 +37,15 @@ def parse_inbound(params: t.Mapping[str, str]) -> InboundMessage:
             raise InvalidWebhookRequest(f"Parameter too long: {name}.")
     num_media = _int(values.get("NumMedia")) or 0
     media = tuple(
-        Media(values[f"MediaUrl{i}"], values.get(f"MediaContentType{i}") or None)
+        Media(values[f"MediaUrl{i}"], values.get(f"MediaContentType{i}") or None, account_id)
         for i in range(min(num_media, 100))
         if values.get(f"MediaUrl{i}")
     )
+    from_ = required["From"].strip()
     return InboundMessage(
         sid=sid.strip(),
         account_sid=values.get("AccountSid") or None,
-        from_=required["From"].strip(),
+        from_=from_,
         to=required["To"].strip(),
         body=values.get("Body", ""),
         media=media,
@@ -49,12 +53,32 @@ def parse_inbound(params: t.Mapping[str, str]) -> InboundMessage:
         opt_out_type=values.get("OptOutType") or None,
         messaging_service_sid=values.get("MessagingServiceSid") or None,
         params=types.MappingProxyType(values),
+        channel=channels.channel_of(from_),
+        profile_name=values.get("ProfileName") or None,
+        wa_id=values.get("WaId") or None,
+        button_text=values.get("ButtonText") or None,
+        button_payload=values.get("ButtonPayload") or None,
+        original_replied_message_sid=values.get("OriginalRepliedMessageSid") or None,
+        location=_location(values),
     )
 
 
 def clean_parameters(params: t.Mapping[str, t.Any]) -> dict[str, str]:
     """Twilio's form parameters as strings, with NUL (which databases refuse) as U+FFFD."""
     return {str(k): str(v).translate(_CLEAN) for k, v in params.items()}
+
+
+def _location(values: t.Mapping[str, str]) -> Location | None:
+    """A shared location, when ``Latitude`` and ``Longitude`` are numbers on the globe."""
+    try:
+        latitude, longitude = float(values["Latitude"]), float(values["Longitude"])
+    except (KeyError, ValueError):
+        return None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    return Location(
+        latitude, longitude, values.get("Address") or None, values.get("Label") or None
+    )
 
 
 def _int(value: str | None) -> int | None:

@@ -16,7 +16,7 @@ from .. import statuses
 from ..models import Integration
 from ..models import Message
 from ..models import utcnow
-from ..segments import count_segments
+from ..segments import segments_of
 from ..state import get_state
 from ..twiml import empty_response
 from ..types import InboundMessage
@@ -136,7 +136,7 @@ def inbound_values(
         "num_segments": (
             message.num_segments
             if message.num_segments is not None
-            else count_segments(message.body).segments if message.body else None
+            else segments_of(message.body, message.from_)
         ),
         "details": dict(message.params),
         "created_at": now,

@@ -31,6 +31,7 @@ from flask import current_app
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
+from .. import channels
 from .. import conversations
 from .. import message_store
 from .. import optouts
@@ -41,7 +42,7 @@ from ..models import Conversation
 from ..models import Integration
 from ..models import Message
 from ..models import utcnow
-from ..segments import count_segments
+from ..segments import segments_of
 from ..signals import handoff_requested
 from ..signals import notify
 from ..signals import reply_sent
@@ -184,8 +185,13 @@ class Turn:
     handoff_expired: bool = False
 
     def signal_kwargs(self) -> dict[str, t.Any]:
+        message = self.message
+        if any(m.account_id != self.account_id for m in message.media):
+            # the chatbot's Media.download() needs the account's credentials
+            media = tuple(dataclasses.replace(m, account_id=self.account_id) for m in message.media)
+            message = dataclasses.replace(message, media=media)
         return {
-            "message": self.message,
+            "message": message,
             "domain_id": self.domain_id,
             "application_id": self.application_id,
             "conversation_id": self.conversation_id,
@@ -302,6 +308,7 @@ def finish(turn: Turn, outcome: Outcome) -> str | None:
         opted_out=_opted_out(turn),
         application_id=turn.application_id,
         message_sid=turn.message.sid,
+        channel=turn.message.channel,
     )
     status = statuses.FAILED if errors else statuses.HANDLED
     params = _end_params(turn.message_id, turn.token, status, "\n".join(errors) or None)
@@ -463,6 +470,8 @@ def _reply_values(turn: Turn, reply: Reply, now: dt.datetime, *, twiml: bool) ->
     else:
         sender, status = turn.reply_from, statuses.PENDING
         details = {"status_callback": _reply_callback(turn), "attempts": 0}
+        if turn.keyword == "stop" and turn.message.channel == channels.WHATSAPP:
+            details["opt_out_confirmation"] = True
     return {
         "sid": None,
         "direction": "outbound",
@@ -474,7 +483,7 @@ def _reply_values(turn: Turn, reply: Reply, now: dt.datetime, *, twiml: bool) ->
         "to_number": turn.message.from_,
         "body": reply.body,
         "media": [{"url": url} for url in reply.media_urls],
-        "num_segments": count_segments(reply.body).segments if reply.body else None,
+        "num_segments": segments_of(reply.body, turn.message.from_),
         "status": status,
         "in_reply_to_id": turn.message_id,
         "details": details,
@@ -549,6 +558,7 @@ def _apologise(message_id: int) -> None:
         opted_out=_opted_out(turn),
         application_id=turn.application_id,
         message_sid=turn.message.sid,
+        channel=turn.message.channel,
     )
     session = get_state().session
     now = utcnow()
