@@ -20,6 +20,7 @@ from .errors import RowError
 from .errors import SendError
 from .errors import SimulationError
 from .errors import TwilioUnavailable
+from .errors import WhatsAppWindowClosed
 from .errors import XSMSError
 from .extension import XSMS
 from .types import Application
@@ -28,6 +29,7 @@ from .types import Credentials
 from .types import Domain
 from .types import Handoff
 from .types import InboundMessage
+from .types import Location
 from .types import Media
 from .types import Operator
 from .types import Pair
@@ -48,6 +50,7 @@ __all__ = [
     "InvalidMessage",
     "InvalidNumber",
     "InvalidWebhookRequest",
+    "Location",
     "Media",
     "NotTakenOver",
     "NumberError",
@@ -63,6 +66,7 @@ __all__ = [
     "SimulationError",
     "signals",
     "TwilioUnavailable",
+    "WhatsAppWindowClosed",
     "XSMS",
     "XSMSError",
 ]

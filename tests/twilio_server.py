@@ -263,7 +263,11 @@ def message_json(request: RecordedRequest, **overrides: t.Any) -> dict[str, t.An
         "from": request.form.get("From"),
         "messaging_service_sid": request.form.get("MessagingServiceSid"),
         "num_media": str(len(request.form.getlist("MediaUrl"))),
-        "num_segments": str(count_segments(body).segments),
+        # WhatsApp has no segments: Twilio answers 1
+        "num_segments": (
+            "1" if request.form.get("To", "").startswith("whatsapp:")
+            else str(count_segments(body).segments)
+        ),
         "price": None,
         "price_unit": "USD",
         "sid": sid,
