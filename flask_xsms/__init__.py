@@ -10,6 +10,8 @@ from .errors import DomainNotFound
 from .errors import InvalidMessage
 from .errors import InvalidNumber
 from .errors import InvalidWebhookRequest
+from .errors import MediaCredentialsMissing
+from .errors import MediaError
 from .errors import NumberError
 from .errors import NotTakenOver
 from .errors import NumberNotBound
@@ -52,6 +54,8 @@ __all__ = [
     "InvalidWebhookRequest",
     "Location",
     "Media",
+    "MediaCredentialsMissing",
+    "MediaError",
     "NotTakenOver",
     "NumberError",
     "NumberNotBound",

@@ -242,7 +242,7 @@ def _check_config(app: Flask) -> None:
     chatbot_via = app.config["XSMS_CHATBOT_VIA"]
     if chatbot_via not in ("process", "celery"):
         raise ValueError(f"XSMS_CHATBOT_VIA must be 'process' or 'celery', not {chatbot_via!r}.")
-    for key in ("XSMS_CHATBOT_THREADS", "XSMS_CHATBOT_MAX_ATTEMPTS"):
+    for key in ("XSMS_CHATBOT_THREADS", "XSMS_CHATBOT_MAX_ATTEMPTS", "XSMS_MEDIA_MAX_BYTES"):
         value = app.config[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{key} must be a whole number of at least 1, not {value!r}.")
@@ -251,6 +251,7 @@ def _check_config(app: Flask) -> None:
         "XSMS_SEND_CLAIM_TIMEOUT",
         "XSMS_TURN_CLAIM_TIMEOUT",
         "XSMS_TURN_SWEEP_INTERVAL",
+        "XSMS_MEDIA_TIMEOUT",
     ):
         value = app.config[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:

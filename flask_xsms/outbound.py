@@ -138,6 +138,7 @@ def send(
     :raises SendError: (a subclass of it) when sending failed; the messages are stored.
     """
     state = get_state()
+    _warn_of_pending_changes(state.session)
     domain = state.require_domain(domain)
     if (from_number is None) == (messaging_service_sid is None):
         raise TypeError("send() needs exactly one of from_number and messaging_service_sid.")
@@ -374,6 +375,20 @@ def _check_content(body: str, media_urls: c.Sequence[str], *, max_length: int | 
         raise InvalidMessage(
             f"A message body can have at most {max_length} characters,"
             f" not {text_length(body)}."
+        )
+
+
+def _warn_of_pending_changes(session: t.Any) -> None:
+    """send() commits the shared session (see docs/database.rst): say so when the host
+    has changes pending in it."""
+    pending = [*session.new, *session.dirty, *session.deleted]
+    if pending:
+        logger.warning(
+            "outbound.send() commits the database session, and with it %d pending"
+            " change(s) of the caller (%s): commit or roll back your own work first.",
+            len(pending),
+            ", ".join(sorted({type(o).__name__ for o in pending})),
+            extra={"xsms_event": "send_commits_pending_changes"},
         )
 
 
