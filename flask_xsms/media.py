@@ -14,19 +14,16 @@ import urllib.parse
 
 import requests
 import urllib3
-from flask import current_app
 from requests.auth import AuthBase
 from requests.auth import HTTPBasicAuth
 
+from . import twilio_api
 from .config import config_value
 from .errors import MediaCredentialsMissing
 from .errors import MediaError
 from .state import get_state
 from .types import Credentials
 from .types import Media
-
-#: Twilio's REST API, where media URLs live (unless ``XSMS_TWILIO_API_BASE_URL`` is set).
-TWILIO_API_BASE_URL = "https://api.twilio.com"
 
 #: Redirects followed at most (Twilio's media URL answers with one).
 MAX_REDIRECTS = 5
@@ -146,9 +143,7 @@ def _checked_url(url: str, credentials: Credentials, account_id: str) -> str:
     The request goes to the configured origin itself, never to a host read from ``url``,
     so that no difference between two URL parsers can send the credentials elsewhere.
     """
-    base = urllib.parse.urlsplit(
-        current_app.config["XSMS_TWILIO_API_BASE_URL"] or TWILIO_API_BASE_URL
-    )
+    base = urllib.parse.urlsplit(twilio_api.api_base_url())
     api = f"{base.scheme}://{base.netloc}"
     refused = " Refused; the credentials were not sent."
     parts = _split(url)
