@@ -181,6 +181,7 @@ def doctor(domain_id: str | None) -> None:
 def twilio_check(domain_id: str | None) -> None:
     """Check in Twilio that each bound number sends its messages here.
 
+    A WhatsApp sender is not looked up: it shows the URLs to set in the Twilio console.
     Exits with status 1 unless every number is configured.
     """
     results = _check(domain_id)
@@ -195,8 +196,9 @@ def twilio_check(domain_id: str | None) -> None:
 def twilio_configure(domain_id: str | None, yes: bool) -> None:
     """Set the SMS URL and fallback URL of bound numbers in Twilio to this app's.
 
-    Shows what it replaces and asks first, unless --yes. Exits with status 1 unless every
-    number is configured afterwards.
+    Shows what it replaces and asks first, unless --yes. A WhatsApp sender is left alone:
+    it is configured in the Twilio console. Exits with status 1 unless every number is
+    configured afterwards.
     """
     results = _check(domain_id)
     to_change = [r for r in results if r.state == twilio_setup.NOT_CONFIGURED]
@@ -232,6 +234,12 @@ STATE_WORDS = {
     twilio_setup.NOT_IN_ACCOUNT: "not in this Twilio account",
     twilio_setup.UNKNOWN: "couldn't check",
 }
+#: How they name a WhatsApp sender, which is configured in the Twilio console.
+IN_CONSOLE_WORDS = "set in the Twilio console"
+
+
+def _state_words(status: twilio_setup.NumberStatus) -> str:
+    return IN_CONSOLE_WORDS if status.in_console else STATE_WORDS[status.state]
 
 
 def _check(domain_id: str | None) -> list[twilio_setup.NumberStatus]:
@@ -253,10 +261,11 @@ def _echo_statuses(results: list[twilio_setup.NumberStatus]) -> None:
             details = r.error.message
         else:
             details = "updated now" if r.changed else ""
-        table.append((r.phone_number, r.domain_label, STATE_WORDS[r.state], details))
+        table.append((r.phone_number, r.domain_label, _state_words(r), details))
     _echo_table(table)
     counts = {
-        word: sum(STATE_WORDS[r.state] == word for r in results) for word in STATE_WORDS.values()
+        word: sum(_state_words(r) == word for r in results)
+        for word in (*STATE_WORDS.values(), IN_CONSOLE_WORDS)
     }
     click.echo(", ".join(f"{n} {word}" for word, n in counts.items() if n) + ".")
 

@@ -171,7 +171,8 @@ class TwilioSetupError(XSMSError):
     :param reason: a short key: ``"credentials"`` (missing or refused),
         ``"not_found"``, ``"rate_limited"``, ``"unavailable"`` (5xx, no connection,
         time-out), ``"url"`` (the public URL is unknown), ``"messaging_service"`` (a
-        Messaging Service, configured in the Twilio console instead) or ``"error"``.
+        Messaging Service, configured in the Twilio console instead), ``"whatsapp"`` (a
+        WhatsApp sender, also configured in the Twilio console) or ``"error"``.
     :param code: Twilio's error code, or ``None`` when Twilio never answered.
     :param status: the HTTP status Twilio answered, or ``None``.
     """

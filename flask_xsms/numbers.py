@@ -2,6 +2,8 @@
 
 * numbers are normalised to E.164 with :mod:`phonenumbers`, and must start with ``+``;
   a Messaging Service is bound by its SID (``MG`` + 32 hexadecimal digits) instead;
+* a WhatsApp sender is bound as Twilio writes it, ``whatsapp:+14155238886``: an address of
+  its own, apart from the same number for SMS;
 * only ``Customer Assistant`` and ``Agent Assistant`` applications of the domain are bound;
 * a number is used once per account (the database enforces it too);
 * a save replaces all of a domain's pairs at once, or nothing when any row is wrong.
@@ -17,6 +19,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from . import channels
 from .errors import BindingError
 from .errors import NumberError
 from .errors import RowError
@@ -38,6 +41,13 @@ APPLICATION_REQUIRED = "Choose an application."
 WRONG_CHANNEL_TYPE = (
     "Only Customer Assistant and Agent Assistant applications can be bound to a phone number."
 )
+#: A WhatsApp prefix with nothing after it.
+WHATSAPP_NUMBER_REQUIRED = "Enter the phone number after whatsapp:, e.g. whatsapp:+14155238886."
+#: What can be bound, named when another channel's prefix is refused.
+ACCEPTED_ADDRESSES = (
+    "a phone number (+14155550100), a WhatsApp sender (whatsapp:+14155550100)"
+    " or a Messaging Service SID (MG and 32 characters)"
+)
 
 _CHUNK = 500
 
@@ -48,11 +58,14 @@ _PRETTY_NUMBER = re.compile(r"^\+[0-9 ().\-\u00a0]{1,40}$")
 
 
 def normalize_number(raw: str | None) -> str:
-    """Return ``raw`` in E.164 (``+1 (415) 555-0100`` → ``+14155550100``), or a Messaging
-    Service SID as Twilio writes it (``MG`` and 32 lower-case hexadecimal digits).
+    """Return ``raw`` in E.164 (``+1 (415) 555-0100`` → ``+14155550100``), a WhatsApp
+    sender as ``whatsapp:`` and E.164 (``WhatsApp: +1 415 523 8886`` →
+    ``whatsapp:+14155238886``), or a Messaging Service SID as Twilio writes it (``MG`` and
+    32 lower-case hexadecimal digits).
 
     :raises NumberError: with a message to show, when the number is empty, has no
-        leading ``+``, is not a valid phone number or not a valid Messaging Service SID.
+        leading ``+`` (after ``whatsapp:``), is not a valid phone number or not a valid
+        Messaging Service SID, or has another channel's prefix (``messenger:``).
     """
     text = (raw or "").strip()
     if not text:
@@ -64,9 +77,23 @@ def normalize_number(raw: str | None) -> str:
                 " hexadecimal digits."
             )
         return "MG" + text[2:].lower()
+    channel, rest = channels.split_address(text)
+    if channel == channels.WHATSAPP:
+        number = rest.strip()
+        if not number:
+            raise NumberError(WHATSAPP_NUMBER_REQUIRED)
+        return channels.on_channel(channel, _e164(number, shown=text))
+    if rest != text:  # another channel's prefix
+        prefix = channel if len(channel) <= 20 else channel[:19] + "…"
+        raise NumberError(f"{prefix}: addresses are not supported. Use {ACCEPTED_ADDRESSES}.")
+    return _e164(text, shown=text)
+
+
+def _e164(text: str, *, shown: str) -> str:
+    """``text`` (a number as typed, stripped) in E.164; errors name it as ``shown``."""
     if not text.startswith("+"):
         raise NumberError(PLUS_SIGN_REQUIRED)
-    invalid = NumberError(f"{text} is not a valid phone number.")
+    invalid = NumberError(f"{shown} is not a valid phone number.")
     if not _PRETTY_NUMBER.match(text):
         raise invalid
     try:
@@ -95,12 +122,18 @@ def bindings_of(domain: Domain) -> list[NumberBinding]:
 
 
 def describe(number: str) -> str:
-    """A bound number, or Messaging Service, as the product's messages name it."""
-    return f"Messaging Service {number}" if is_messaging_service_sid(number) else number
+    """A bound number, Messaging Service or WhatsApp sender, as the product's messages
+    name it: ``+14155550100``, ``Messaging Service MG…``, ``WhatsApp sender whatsapp:+1…``."""
+    if is_messaging_service_sid(number):
+        return f"Messaging Service {number}"
+    if channels.is_whatsapp(number):
+        return f"WhatsApp sender {number}"
+    return number
 
 
 def find_binding(account_id: str, phone_number: str) -> NumberBinding | None:
-    """The binding of an E.164 number (or Messaging Service SID) in an account, or ``None``."""
+    """The binding of a normalised number (E.164, Messaging Service SID or WhatsApp sender)
+    in an account, or ``None``."""
     return get_state().session.scalar(
         sa.select(NumberBinding).filter_by(account_id=account_id, phone_number=phone_number)
     )

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from flask import current_app
 from twilio.base.exceptions import TwilioException
 
+from . import channels
 from . import twilio_api
 from .errors import NumberNotBound
 from .errors import TwilioSetupError
@@ -42,6 +43,9 @@ NOT_CONFIGURED = "not_configured"
 NOT_IN_ACCOUNT = "not_in_account"
 #: The number could not be checked; :attr:`NumberStatus.error` says why.
 UNKNOWN = "unknown"
+#: The :attr:`~flask_xsms.errors.TwilioSetupError.reason` of a WhatsApp sender's
+#: :data:`UNKNOWN` status: it is configured in the Twilio console, not here.
+WHATSAPP = "whatsapp"
 
 #: The method Twilio must use for both URLs.
 METHOD = "POST"
@@ -80,7 +84,8 @@ class TwilioNumber:
 class NumberStatus:
     """The Twilio side of one bound number.
 
-    :param phone_number: the bound number, in E.164.
+    :param phone_number: the bound number, in E.164 (a WhatsApp sender with its
+        ``whatsapp:`` prefix, a Messaging Service by its SID).
     :param domain_id: the IA Domain it is bound in.
     :param domain_label: the domain as people name it, ``Sales (production)``.
     :param state: :data:`CONFIGURED`, :data:`NOT_CONFIGURED`, :data:`NOT_IN_ACCOUNT` or
@@ -106,6 +111,12 @@ class NumberStatus:
     def ok(self) -> bool:
         """Whether Twilio sends the number's messages to this domain."""
         return self.state == CONFIGURED
+
+    @property
+    def in_console(self) -> bool:
+        """Whether this is a WhatsApp sender, whose URLs are set in the Twilio console
+        (:attr:`error` says where, with the URLs): neither checked nor configured here."""
+        return self.error is not None and self.error.reason == WHATSAPP
 
     @property
     def differences(self) -> list[str]:
@@ -139,12 +150,20 @@ class NumberStatus:
             return "Not configured: " + "; ".join(self.differences) + "."
         if self.state == NOT_IN_ACCOUNT:
             return "Not in this Twilio account."
+        if self.in_console:
+            return (
+                "Set in the Twilio console, not from here: in Messaging → Senders → WhatsApp"
+                " senders, paste this page's Request URL and Fallback URL into the sender's"
+                " webhook fields (HTTP POST)."
+            )
         reason = self.error.message if self.error is not None else "unknown error."
         return f"Couldn't check: {reason}"
 
     @property
     def overwrites(self) -> str:
         """What :func:`configure` would replace, for a confirmation."""
+        if self.in_console:
+            return "nothing: a WhatsApp sender is configured in the Twilio console"
         if self.twilio is None:
             return "its current SMS settings in Twilio (they could not be read)"
         number = self.twilio
@@ -313,6 +332,19 @@ def _run_one(
     except RuntimeError as e:
         return _unknown(target, TwilioSetupError(str(e), reason="url"))
     status = _status_maker(target, urls.request_url, urls.fallback_url)
+    # Bindings are stored normalised: a WhatsApp sender starts with "whatsapp:". Its
+    # webhooks are not an incoming phone number's: Twilio is not asked about it.
+    if channels.is_whatsapp(binding.phone_number):
+        return status(
+            UNKNOWN,
+            error=TwilioSetupError(
+                "a WhatsApp sender is configured in the Twilio console (Messaging → Senders"
+                " → WhatsApp senders, or on its Messaging Service): set its webhook for"
+                f" incoming messages to the Request URL {urls.request_url} and its fallback"
+                f" URL to the Fallback URL {urls.fallback_url}, both HTTP POST.",
+                reason=WHATSAPP,
+            ),
+        )
     try:
         found = _lookup(client, binding.phone_number)
         if found is None:

@@ -7,6 +7,16 @@
   var CONFIGURED = "configured";
   var NOT_IN_ACCOUNT = "not_in_account";
 
+  // A WhatsApp sender is configured in the Twilio console: nothing to configure from here.
+  function inConsole(status) {
+    return Boolean(status && status.error && status.error.reason === "whatsapp");
+  }
+
+  function configurable(status) {
+    return Boolean(status) && status.state !== CONFIGURED && status.state !== NOT_IN_ACCOUNT &&
+      !inConsole(status);
+  }
+
   function setUp(form, panel) {
     var statusUrl = panel.getAttribute("data-xsms-twilio-status-url");
     var configureUrl = panel.getAttribute("data-xsms-twilio-configure-url");
@@ -43,7 +53,9 @@
       var button = cell.querySelector("[data-xsms-twilio-configure]");
       var number = rowNumber(row);
       var status = statuses[number];
-      cell.setAttribute("data-xsms-twilio-state", status ? status.state : "unsaved");
+      // "console": not an error, so not in the error colour of "unknown".
+      cell.setAttribute("data-xsms-twilio-state",
+        status ? (inConsole(status) ? "console" : status.state) : "unsaved");
       if (!number) {
         text.textContent = "";
         button.hidden = true;
@@ -55,17 +67,14 @@
         button.hidden = true;
       } else {
         text.textContent = status.summary;
-        button.hidden = status.state === CONFIGURED || status.state === NOT_IN_ACCOUNT;
+        button.hidden = !configurable(status);
       }
     }
 
     function renderAll() {
       list.querySelectorAll("[data-xsms-row]").forEach(renderRow);
       var numbers = Object.keys(statuses);
-      var pending = numbers.filter(function (n) {
-        var s = statuses[n];
-        return s && s.state !== CONFIGURED && s.state !== NOT_IN_ACCOUNT;
-      });
+      var pending = numbers.filter(function (n) { return configurable(statuses[n]); });
       allButton.disabled = busy || pending.length === 0;
       checkButton.disabled = busy || numbers.length === 0;
     }
@@ -74,13 +83,17 @@
 
     function describe(results) {
       var counts = {};
-      results.forEach(function (s) { counts[s.state] = (counts[s.state] || 0) + 1; });
+      results.forEach(function (s) {
+        var key = inConsole(s) ? "console" : s.state;
+        counts[key] = (counts[key] || 0) + 1;
+      });
       if (!results.length) { return "No saved numbers to check in Twilio."; }
       var parts = [];
       if (counts.configured) { parts.push(counts.configured + " configured"); }
       if (counts.not_configured) { parts.push(counts.not_configured + " not configured"); }
       if (counts.not_in_account) { parts.push(counts.not_in_account + " not in this Twilio account"); }
       if (counts.unknown) { parts.push(counts.unknown + " couldn't be checked"); }
+      if (counts.console) { parts.push(counts.console + " to set in the Twilio console"); }
       return "Twilio: " + parts.join(", ") + ".";
     }
 
@@ -194,9 +207,7 @@
     checkButton.addEventListener("click", function () { if (!busy) { check(); } });
     allButton.addEventListener("click", function () {
       if (busy) { return; }
-      configure(Object.keys(statuses).map(function (n) { return statuses[n]; }).filter(function (s) {
-        return s && s.state !== CONFIGURED && s.state !== NOT_IN_ACCOUNT;
-      }));
+      configure(Object.keys(statuses).map(function (n) { return statuses[n]; }).filter(configurable));
     });
 
     // The page's saved numbers, until the server says more.
