@@ -21,6 +21,7 @@ from .errors import RateLimited
 from .errors import RowError
 from .errors import SendError
 from .errors import SimulationError
+from .errors import TwilioSetupError
 from .errors import TwilioUnavailable
 from .errors import WhatsAppWindowClosed
 from .errors import XSMSError
@@ -69,6 +70,7 @@ __all__ = [
     "SendError",
     "SimulationError",
     "signals",
+    "TwilioSetupError",
     "TwilioUnavailable",
     "WhatsAppWindowClosed",
     "XSMS",

@@ -39,7 +39,7 @@ from . import numbers
 from .errors import BindingError
 from .errors import RowError
 from .state import get_state
-from .integrations import integration_for
+from .integrations import create_integration
 from .integrations import webhook_urls
 from .types import Domain
 from .types import Pair
@@ -129,9 +129,7 @@ def _send_csrf_token(response: Response) -> Response:
 
 
 def _numbers_document(domain: Domain) -> dict[str, t.Any]:
-    integration = integration_for(domain)
-    assert integration is not None
-    urls = webhook_urls(integration)
+    urls = webhook_urls(create_integration(domain))
     return {
         "domain": {"id": domain.id, "name": domain.name, "environment": domain.environment},
         "numbers": [

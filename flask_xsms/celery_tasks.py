@@ -20,6 +20,11 @@ the arbiter of who answers and who sends, so a task delivered twice does nothing
 """
 from __future__ import annotations
 
+__all__ = [
+    "init_celery",
+    "CeleryDelivery",
+]
+
 import dataclasses
 import logging
 import random

@@ -13,6 +13,23 @@ conversation over at once, one wins and the other learns who has it.
 """
 from __future__ import annotations
 
+__all__ = [
+    "conversations",
+    "conversation",
+    "thread",
+    "take_over",
+    "hand_back",
+    "reply",
+    "state_of",
+    "Summary",
+    "ConversationNotFound",
+    "BOT",
+    "NEEDS_AGENT",
+    "AGENT",
+    "CLOSED",
+    "STATES",
+]
+
 import dataclasses
 import datetime as dt
 import typing as t
@@ -102,8 +119,9 @@ def conversations(
     :param state: only the conversations in this state (one of :data:`STATES`).
     """
     integration = integration_for(domain)
-    assert integration is not None
-    query = sa.select(Conversation).where(Conversation.integration_id == integration.id)
+    query = sa.select(Conversation).where(
+        Conversation.integration_id == integration.id if integration else sa.false()
+    )
     if number:
         query = query.where(Conversation.customer_number == number)
     if state:
@@ -128,7 +146,7 @@ def conversation(domain: Domain, conversation_id: int) -> Conversation:
     :raises ConversationNotFound: when the domain has no such conversation.
     """
     session = get_state().session
-    integration = integration_for(domain, create=False)
+    integration = integration_for(domain)
     found = session.get(Conversation, conversation_id, populate_existing=True)
     if integration is None or found is None or found.integration_id != integration.id:
         raise ConversationNotFound("There is no such conversation in this IA Domain.")

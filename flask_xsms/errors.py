@@ -1,6 +1,32 @@
 """Exceptions raised by flask-xsms."""
 from __future__ import annotations
 
+__all__ = [
+    "XSMSError",
+    "RowError",
+    "BindingError",
+    "NumberError",
+    "DomainNotFound",
+    "PermissionDenied",
+    "InvalidWebhookRequest",
+    "SendError",
+    "CredentialsMissing",
+    "AuthenticationFailed",
+    "OptedOut",
+    "InvalidNumber",
+    "RateLimited",
+    "TwilioUnavailable",
+    "InvalidMessage",
+    "WhatsAppWindowClosed",
+    "NumberNotBound",
+    "SimulationError",
+    "TwilioSetupError",
+    "ConversationTaken",
+    "NotTakenOver",
+    "MediaError",
+    "MediaCredentialsMissing",
+]
+
 import dataclasses
 import typing as t
 

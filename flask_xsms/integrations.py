@@ -1,6 +1,13 @@
 """The integration record of each IA Domain: its opaque webhook id."""
 from __future__ import annotations
 
+__all__ = [
+    "integration_for",
+    "create_integration",
+    "webhook_urls",
+    "WebhookURLs",
+]
+
 import dataclasses
 import typing as t
 
@@ -13,18 +20,25 @@ from sqlalchemy.exc import IntegrityError
 from .state import get_state
 from .models import Integration
 from .types import Domain
+def integration_for(domain: Domain) -> Integration | None:
+    """The integration of ``domain``, or ``None`` before :func:`create_integration`.
+
+    Only reads: a domain gets its integration (and webhook URLs) explicitly.
+    """
+    return get_state().session.scalar(sa.select(Integration).filter_by(domain_id=domain.id))
 
 
-def integration_for(domain: Domain, *, create: bool = True) -> Integration | None:
-    """The integration of ``domain``; created (and committed) on first use when ``create``.
+def create_integration(domain: Domain) -> Integration:
+    """The integration of ``domain``, created (with its webhook id) if it has none yet, and
+    kept in step with the domain's account and environment. Commits when it changes
+    anything (see :doc:`database`, *Who commits*).
 
-    Keeps the integration's account and environment in step with the host's domain.
+    The settings page and the JSON API call it, so that a domain's first visit shows its
+    webhook URLs; saving numbers calls it too.
     """
     session = get_state().session
-    integration = session.scalar(sa.select(Integration).filter_by(domain_id=domain.id))
+    integration = integration_for(domain)
     if integration is None:
-        if not create:
-            return None
         integration = Integration(
             domain_id=domain.id, account_id=domain.account_id, environment=domain.environment
         )
@@ -33,7 +47,8 @@ def integration_for(domain: Domain, *, create: bool = True) -> Integration | Non
             session.commit()
         except IntegrityError:  # created at the same moment by another request
             session.rollback()
-            integration = session.scalar(sa.select(Integration).filter_by(domain_id=domain.id))
+            integration = integration_for(domain)
+            assert integration is not None
     elif (integration.account_id, integration.environment) != (
         domain.account_id,
         domain.environment,

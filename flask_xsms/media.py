@@ -7,6 +7,12 @@ that a forged ``MediaUrlN`` names.
 """
 from __future__ import annotations
 
+__all__ = [
+    "fetch",
+    "MediaContent",
+    "MAX_REDIRECTS",
+]
+
 import dataclasses
 import time
 import typing as t

@@ -75,7 +75,7 @@ def recent_messages(
     per_page = per_page or current_app.config["XSMS_MESSAGES_PER_PAGE"]
     # A page past any offset the database takes is as empty as the page after the last.
     page = min(max(page, 1), _MAX_OFFSET // max(per_page, 1))
-    integration = integration_for(domain, create=False)
+    integration = integration_for(domain)
     query = sa.select(Message).order_by(Message.created_at.desc(), Message.id.desc())
     if integration is None:
         query = query.where(sa.false())

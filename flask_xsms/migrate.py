@@ -7,6 +7,14 @@ the host's engine.
 """
 from __future__ import annotations
 
+__all__ = [
+    "upgrade",
+    "downgrade",
+    "stamp",
+    "current_revision",
+    "head_revision",
+]
+
 import typing as t
 from importlib import resources
 

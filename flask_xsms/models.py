@@ -7,6 +7,17 @@ Alembic add :data:`metadata` to their ``target_metadata``.
 """
 from __future__ import annotations
 
+__all__ = [
+    "metadata",
+    "Integration",
+    "NumberBinding",
+    "Conversation",
+    "Message",
+    "OptOut",
+    "WebhookRejection",
+    "Lease",
+]
+
 import datetime as dt
 import secrets
 import typing as t

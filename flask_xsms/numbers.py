@@ -10,6 +10,19 @@
 """
 from __future__ import annotations
 
+__all__ = [
+    "normalize_number",
+    "check_pairs",
+    "replace_bindings",
+    "bindable_applications",
+    "bindings_of",
+    "find_binding",
+    "describe",
+    "all_bindings",
+    "BindingRow",
+    "PLUS_SIGN_REQUIRED",
+]
+
 import collections.abc as c
 import dataclasses
 import re
@@ -24,7 +37,7 @@ from .errors import BindingError
 from .errors import NumberError
 from .errors import RowError
 from .state import get_state
-from .integrations import integration_for
+from .integrations import create_integration
 from .integrations import webhook_urls
 from .models import is_messaging_service_sid
 from .models import NumberBinding
@@ -250,8 +263,7 @@ def replace_bindings(domain: Domain, pairs: c.Iterable[Pair]) -> list[NumberBind
 
     state = get_state()
     session = state.session
-    integration = integration_for(domain)
-    assert integration is not None
+    integration = create_integration(domain)
     existing = {b.phone_number: b for b in bindings_of(domain)}
     saved: list[NumberBinding] = []
     for position, (number, pair) in enumerate(zip(numbers, pairs)):

@@ -9,6 +9,16 @@ A message moves through these statuses: ``"pending"`` (in the outbox), ``"sendin
 """
 from __future__ import annotations
 
+__all__ = [
+    "send",
+    "send_pending",
+    "deliver",
+    "pending_ids",
+    "release_stale_claims",
+    "STATUS_RANK",
+    "TERMINAL_STATUSES",
+]
+
 import collections.abc as c
 import datetime as dt
 import logging
@@ -37,7 +47,6 @@ from .errors import RateLimited
 from .errors import SendError
 from .errors import TwilioUnavailable
 from .state import get_state
-from .integrations import integration_for
 from .integrations import webhook_urls
 from .models import Integration
 from .models import is_messaging_service_sid
@@ -165,8 +174,7 @@ def send(
         raise InvalidMessage("content_variables need a content_sid (the template's SID).")
     else:
         _check_content(body, media_urls, max_length=None)
-    integration = integration_for(domain)
-    assert integration is not None
+    integration = binding.integration
     if channels.is_whatsapp(to) and not template:
         whatsapp.check_window(integration.id, from_number, to)
     # WhatsApp has no segments: a long text is only split at Twilio's 1600 characters.

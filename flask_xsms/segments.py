@@ -7,6 +7,12 @@ each part, counted in UTF-16 code units (an emoji takes two).
 """
 from __future__ import annotations
 
+__all__ = [
+    "count_segments",
+    "is_gsm7",
+    "SegmentCount",
+]
+
 import dataclasses
 
 from . import channels

@@ -5,6 +5,20 @@ blinker holds receivers weakly unless ``weak=False`` is passed to ``connect``.
 """
 from __future__ import annotations
 
+__all__ = [
+    "numbers_saved",
+    "message_received",
+    "reply_sent",
+    "fallback_used",
+    "unrouted_message",
+    "message_sent",
+    "message_failed",
+    "delivery_status_changed",
+    "handoff_requested",
+    "conversation_taken_over",
+    "conversation_handed_back",
+]
+
 import logging
 import typing as t
 

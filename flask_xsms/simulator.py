@@ -1,7 +1,8 @@
 """The SMS simulator: play Twilio's part for a bound number, without Twilio.
 
 A simulated message takes the same road as a real one. It gets the parameters Twilio
-sends, is signed with the account's Auth Token the way Twilio signs
+sends (for SMS, or for WhatsApp when the bound address is a ``whatsapp:`` sender), is
+signed with the account's Auth Token the way Twilio signs
 (:meth:`twilio.request_validator.RequestValidator.compute_signature`), and is posted
 through the app's own WSGI pipeline to the domain's exact Request URL, Fallback URL or
 status-callback URL. Nothing goes over the network, and what works here works with
@@ -14,8 +15,10 @@ from __future__ import annotations
 import collections.abc as c
 import dataclasses
 import mimetypes
+import re
 import secrets
 import typing as t
+import urllib.parse
 import xml.etree.ElementTree as ET
 
 import phonenumbers
@@ -24,7 +27,9 @@ from flask import current_app
 from flask import Flask
 from werkzeug.test import Client
 
+from . import channels
 from . import optouts
+from .errors import NumberError
 from .errors import SimulationError
 from .state import get_state
 from .integrations import WEBHOOK_ENDPOINTS
@@ -32,6 +37,8 @@ from .integrations import webhook_urls
 from .models import Integration
 from .models import Message
 from .models import NumberBinding
+from .numbers import describe
+from .numbers import is_messaging_service_sid
 from .numbers import normalize_number
 from .segments import count_segments
 from . import twilio_api
@@ -63,8 +70,36 @@ HELP_NOTE = (
     "Help: the chatbot's answer goes out, even to a customer who opted out, or"
     " XSMS_HELP_MESSAGE when it gives none. Twilio may send its own help text too."
 )
+#: What the simulator says under a STOP-family keyword on WhatsApp.
+WHATSAPP_OPTED_OUT_NOTE = (
+    "Opted out: Twilio neither blocks nor answers STOP on WhatsApp. flask-xsms records the"
+    " opt-out, answers with XSMS_WHATSAPP_OPT_OUT_MESSAGE and sends nothing else to this"
+    " customer until they send START. The chatbot's replies are not sent."
+)
+#: ...under any other WhatsApp message of a customer who opted out.
+WHATSAPP_BLOCKED_NOTE = (
+    "Not answered: this customer opted out with STOP. flask-xsms sends them nothing on"
+    " WhatsApp until they send START; the chatbot's replies are not sent."
+)
+#: ...under a START-family keyword on WhatsApp.
+WHATSAPP_OPTED_IN_NOTE = (
+    "Opted in: replies reach this customer again. Twilio sends no confirmation on"
+    " WhatsApp: only the chatbot's answer goes out."
+)
+#: ...under a HELP-family keyword on WhatsApp.
+WHATSAPP_HELP_NOTE = (
+    "Help: the chatbot's answer goes out, even to a customer who opted out, or"
+    " XSMS_HELP_MESSAGE when it gives none. Twilio sends no help text of its own on"
+    " WhatsApp."
+)
+#: Media URLs a simulated message carries at most, as Twilio posts them.
+MAX_MEDIA = 10
+#: The longest media URL the simulator posts.
+MAX_MEDIA_URL_LENGTH = 2000
 # Where a relative webhook URL (no request, no XSMS_PUBLIC_BASE_URL) is posted.
 _LOCAL_BASE = "http://localhost"
+# Whitespace and control characters, which no URL Twilio posts holds.
+_NOT_IN_URL = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +110,20 @@ class SimulatorNumber:
     phone_number: str
     application_id: str
     application_name: str
+
+    @property
+    def channel(self) -> str:
+        """``"whatsapp"`` for a WhatsApp sender (``whatsapp:+…``), else ``"sms"``."""
+        return channels.channel_of(self.phone_number)
+
+    @property
+    def label(self) -> str:
+        """The number as the page names it: ``+14155550100``, or ``WhatsApp +14155238886``
+        for a WhatsApp sender."""
+        if self.channel != channels.WHATSAPP:
+            return self.phone_number
+        number, name = channels.display(self.phone_number)
+        return f"{name} {number}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,14 +211,26 @@ def any_bound_number() -> bool:
     return get_state().session.scalar(sa.select(NumberBinding.id).limit(1)) is not None
 
 
-def find_number(to: str, *, domain_id: str | None = None) -> NumberBinding:
+def find_number(
+    to: str, *, domain_id: str | None = None, channel: str | None = None
+) -> NumberBinding:
     """The binding of the Twilio number ``to`` (in ``domain_id``, when given).
 
+    :param channel: ``"sms"`` or ``"whatsapp"``, when the caller says which:
+        ``"whatsapp"`` with a bare number ``to`` means the WhatsApp sender
+        ``whatsapp:<to>``.
     :raises NumberError: when ``to`` is not a valid number.
     :raises SimulationError: when no binding (or more than one, in several accounts)
-        matches.
+        matches, or ``to`` is not on ``channel``.
     """
     number = normalize_number(to)
+    if channel is not None:
+        check_channel_name(channel)
+        if channel == channels.WHATSAPP and channels.channel_of(number) == channels.SMS:
+            if is_messaging_service_sid(number):
+                raise SimulationError(_not_on_channel(number, channel))
+            number = channels.on_channel(channels.WHATSAPP, number)
+        check_channel(number, channel)
     query = sa.select(NumberBinding).filter_by(phone_number=number)
     if domain_id is not None:
         query = query.filter_by(domain_id=str(domain_id))
@@ -191,8 +252,20 @@ def inbound_params(
     from_: str,
     body: str,
     media_urls: c.Sequence[str] = (),
+    profile_name: str | None = None,
 ) -> dict[str, str]:
-    """The form parameters Twilio posts to the Request URL for an inbound message."""
+    """The form parameters Twilio posts to the Request URL for an inbound message.
+
+    When ``to`` is a WhatsApp sender (``whatsapp:+…``) they are WhatsApp's: ``From`` is
+    ``whatsapp:+…`` too (the prefix is added when ``from_`` has none), ``WaId`` is the
+    customer's number without ``+``, ``ProfileName`` is ``profile_name`` (when given)
+    and ``NumSegments`` is always 1. ``FromCountry`` and ``ToCountry`` come from the
+    numbers either way.
+    """
+    whatsapp = channels.is_whatsapp(to)
+    customer = channels.split_address(from_)[1]
+    if whatsapp:
+        from_ = channels.on_channel(channels.WHATSAPP, customer)
     sid = new_sid("MM" if media_urls else "SM")
     params = {
         "MessageSid": sid,
@@ -203,12 +276,17 @@ def inbound_params(
         "To": to,
         "Body": body,
         "NumMedia": str(len(media_urls)),
-        "NumSegments": str(count_segments(body).segments),
+        # WhatsApp has no segments: Twilio sends 1 outside SMS and MMS.
+        "NumSegments": "1" if whatsapp else str(count_segments(body).segments),
         "SmsStatus": "received",
         "ApiVersion": "2010-04-01",
-        "FromCountry": _country(from_),
-        "ToCountry": _country(to),
+        "FromCountry": _country(customer),
+        "ToCountry": _country(channels.split_address(to)[1]),
     }
+    if whatsapp:
+        params["WaId"] = customer.lstrip("+")
+        if profile_name:
+            params["ProfileName"] = profile_name
     for i, url in enumerate(media_urls):
         params[f"MediaUrl{i}"] = url
         params[f"MediaContentType{i}"] = mimetypes.guess_type(url)[0] or "application/octet-stream"
@@ -221,20 +299,29 @@ def simulate_inbound(
     from_: str,
     body: str,
     media_urls: c.Sequence[str] = (),
+    profile_name: str | None = None,
 ) -> Simulation:
     """A customer at ``from_`` texts ``body`` to the bound number: post it to the
     domain's Request URL, signed, and return the TwiML answer.
 
-    :raises NumberError: when ``from_`` is not a valid number.
-    :raises SimulationError: when the account has no Twilio credentials.
+    For a WhatsApp sender the customer writes on WhatsApp: ``from_`` may be given with
+    or without ``whatsapp:``, and ``profile_name`` is their WhatsApp profile name.
+
+    :param media_urls: public ``http`` or ``https`` URLs, at most :data:`MAX_MEDIA`,
+        posted as ``MediaUrlN`` as they are.
+    :raises NumberError: when ``from_`` is not a valid number, or is a WhatsApp address
+        while the bound number takes SMS.
+    :raises SimulationError: when a media URL is refused, a profile name is given for
+        SMS, or the account has no Twilio credentials.
     """
     integration, credentials = _integration_and_credentials(binding)
-    params = inbound_params(
-        account_sid=credentials.account_sid,
-        to=binding.phone_number,
-        from_=normalize_number(from_),
+    params = _message_params(
+        binding,
+        credentials,
+        from_=from_,
         body=body,
         media_urls=media_urls,
+        profile_name=profile_name,
     )
     url = webhook_urls(integration, relative_if_unknown=True).request_url
     return _post("request_url", integration, url, params, credentials.auth_token)
@@ -246,23 +333,95 @@ def simulate_fallback(
     from_: str,
     body: str,
     error_code: str = FALLBACK_ERROR_CODE,
+    media_urls: c.Sequence[str] = (),
+    profile_name: str | None = None,
 ) -> Simulation:
     """As Twilio does when the Request URL failed: post the message to the domain's
     Fallback URL, with ``ErrorCode`` and ``ErrorUrl``, and return the TwiML answer.
 
-    :raises NumberError: when ``from_`` is not a valid number.
-    :raises SimulationError: when the account has no Twilio credentials.
+    The other parameters are those of :func:`simulate_inbound`.
+
+    :raises NumberError: when ``from_`` is not a valid number (for this number's channel).
+    :raises SimulationError: as :func:`simulate_inbound`.
     """
     integration, credentials = _integration_and_credentials(binding)
     urls = webhook_urls(integration, relative_if_unknown=True)
-    params = inbound_params(
-        account_sid=credentials.account_sid,
-        to=binding.phone_number,
-        from_=normalize_number(from_),
+    params = _message_params(
+        binding,
+        credentials,
+        from_=from_,
         body=body,
+        media_urls=media_urls,
+        profile_name=profile_name,
     )
     params.update(ErrorCode=str(error_code), ErrorUrl=_absolute(urls.request_url))
     return _post("fallback_url", integration, urls.fallback_url, params, credentials.auth_token)
+
+
+def customer_address(number: str, customer: str) -> str:
+    """The address a customer writes to the bound ``number`` from: their number in
+    E.164 for SMS; ``whatsapp:+…`` for a WhatsApp sender, whether ``customer`` was typed
+    with ``whatsapp:`` or without.
+
+    :raises NumberError: when ``customer`` is not a valid phone number, or is a WhatsApp
+        address while ``number`` takes SMS.
+    """
+    address = normalize_number(customer)
+    if is_messaging_service_sid(address):
+        raise NumberError("A customer writes from a phone number, not from a Messaging Service.")
+    if channels.channel_of(number) == channels.WHATSAPP:
+        return channels.on_channel(channels.WHATSAPP, channels.split_address(address)[1])
+    if channels.is_whatsapp(address):
+        raise NumberError(
+            f"{describe(number)} is not a WhatsApp sender: a customer on WhatsApp ({address})"
+            " cannot write to it. Give the customer's number without whatsapp:, or choose a"
+            " WhatsApp sender (whatsapp:+…)."
+        )
+    return address
+
+
+def check_channel(number: str, channel: str) -> None:
+    """Refuse ``channel`` (``"sms"`` or ``"whatsapp"``) for the bound ``number`` when it is
+    not the number's own: a WhatsApp sender is reached on WhatsApp only, a number or
+    Messaging Service on SMS only.
+
+    :raises SimulationError: saying which channel the number takes.
+    """
+    check_channel_name(channel)
+    if channels.channel_of(number) != channel:
+        raise SimulationError(_not_on_channel(number, channel))
+
+
+def check_channel_name(channel: str) -> None:
+    """:raises SimulationError: when ``channel`` is neither ``"sms"`` nor ``"whatsapp"``."""
+    if channel not in (channels.SMS, channels.WHATSAPP):
+        raise SimulationError(f"The channel is sms or whatsapp, not {channel!r}.")
+
+
+def check_media_urls(urls: c.Sequence[str]) -> tuple[str, ...]:
+    """The media URLs of a simulated message, checked: each an ``http`` or ``https`` URL
+    with a host, no spaces and at most :data:`MAX_MEDIA_URL_LENGTH` characters, and at
+    most :data:`MAX_MEDIA` of them.
+
+    :raises TypeError: when ``urls`` is one string instead of a list.
+    :raises SimulationError: naming the URL refused.
+    """
+    if isinstance(urls, str):
+        raise TypeError("media_urls must be a list of URLs, not one string.")
+    checked = tuple(url.strip() if isinstance(url, str) else url for url in urls)
+    if len(checked) > MAX_MEDIA:
+        raise SimulationError(
+            f"A message carries at most {MAX_MEDIA} media URLs, as Twilio posts them;"
+            f" {len(checked)} were given."
+        )
+    for url in checked:
+        if not isinstance(url, str) or not _is_web_url(url):
+            shown = url if isinstance(url, str) and len(url) <= 80 else f"{str(url)[:79]}…"
+            raise SimulationError(
+                f"{shown!r} is not a media URL: give a public http:// or https:// URL"
+                f" of at most {MAX_MEDIA_URL_LENGTH} characters."
+            )
+    return checked
 
 
 def simulate_status(
@@ -337,17 +496,21 @@ def conversation(
     )
 
 
-def note_for(keyword: str | None, opted_out: bool) -> str | None:
+def note_for(keyword: str | None, opted_out: bool, channel: str = channels.SMS) -> str | None:
     """What the simulator says about a customer's message: the keyword it is
-    (:func:`flask_xsms.optouts.keyword_of`) and whether the customer is opted out after it.
-    ``None`` for an ordinary message that the chatbot answers."""
+    (:func:`flask_xsms.optouts.keyword_of`), whether the customer is opted out after it,
+    and its channel (``"sms"`` or ``"whatsapp"``, where Twilio leaves the keywords to
+    flask-xsms). ``None`` for an ordinary message that the chatbot answers."""
+    whatsapp = channel == channels.WHATSAPP
     if keyword == "stop":
-        return OPTED_OUT_NOTE
+        return WHATSAPP_OPTED_OUT_NOTE if whatsapp else OPTED_OUT_NOTE
     if keyword == "start":
-        return OPTED_IN_NOTE
+        return WHATSAPP_OPTED_IN_NOTE if whatsapp else OPTED_IN_NOTE
     if keyword == "help":
-        return HELP_NOTE
-    return BLOCKED_NOTE if opted_out else None
+        return WHATSAPP_HELP_NOTE if whatsapp else HELP_NOTE
+    if not opted_out:
+        return None
+    return WHATSAPP_BLOCKED_NOTE if whatsapp else BLOCKED_NOTE
 
 
 def conversation_notes(messages: c.Sequence[Message]) -> dict[int, str]:
@@ -383,7 +546,7 @@ def conversation_notes(messages: c.Sequence[Message]) -> dict[int, str]:
         keyword = optouts.keyword_of(message.body)
         if keyword in ("stop", "start"):
             opted_out = keyword == "stop"
-        note = note_for(keyword, opted_out)
+        note = note_for(keyword, opted_out, channels.channel_of(message.from_number))
         if note is not None:
             notes[message.id] = note
     return notes
@@ -422,6 +585,53 @@ def _integration_and_credentials(binding: NumberBinding) -> tuple[Integration, C
     if integration is None:  # pragma: no cover - a binding always has one
         raise SimulationError("The number's IA Domain integration no longer exists.")
     return integration, _credentials(integration)
+
+
+def _message_params(
+    binding: NumberBinding,
+    credentials: Credentials,
+    *,
+    from_: str,
+    body: str,
+    media_urls: c.Sequence[str],
+    profile_name: str | None,
+) -> dict[str, str]:
+    """:func:`inbound_params` of a customer's message to ``binding``, checked."""
+    customer = customer_address(binding.phone_number, from_)
+    if profile_name and not channels.is_whatsapp(binding.phone_number):
+        raise SimulationError(
+            f"A profile name is WhatsApp's, and {describe(binding.phone_number)} takes SMS:"
+            " leave the profile name out, or choose a WhatsApp sender."
+        )
+    return inbound_params(
+        account_sid=credentials.account_sid,
+        to=binding.phone_number,
+        from_=customer,
+        body=body,
+        media_urls=check_media_urls(media_urls),
+        profile_name=profile_name,
+    )
+
+
+def _not_on_channel(number: str, channel: str) -> str:
+    if channels.channel_of(number) == channels.WHATSAPP:
+        return f"{describe(number)} is reached on WhatsApp only, not on {channel.upper()}."
+    if is_messaging_service_sid(number):
+        return f"{describe(number)} is reached on SMS only, not on WhatsApp."
+    return (
+        f"{number} is reached on SMS only, not on WhatsApp: bind whatsapp:{number} to try"
+        " it on WhatsApp."
+    )
+
+
+def _is_web_url(url: str) -> bool:
+    if not url or len(url) > MAX_MEDIA_URL_LENGTH or _NOT_IN_URL.search(url):
+        return False
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:  # e.g. a malformed [IPv6] host
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
 def _credentials(integration: Integration) -> Credentials:

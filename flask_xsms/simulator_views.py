@@ -1,4 +1,5 @@
-"""The SMS simulator's page and its small JSON endpoints.
+"""The SMS simulator's page and its small JSON endpoints, for SMS numbers and WhatsApp
+senders alike.
 
 Served only while the simulator is on (``app.debug`` or :data:`XSMS_SIMULATOR`); 404
 otherwise. Each endpoint asks the host's permission callback about the domain of the
@@ -23,8 +24,11 @@ from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
+from wtforms.validators import Length
 from wtforms.validators import NumberRange
+from wtforms.validators import Optional
 
+from . import channels
 from . import simulator
 from .forms import BrowserForm
 from .errors import NumberError
@@ -35,7 +39,6 @@ from .inbound import REPLIED
 from .models import Integration
 from .models import Message
 from .models import NumberBinding
-from .numbers import normalize_number
 from .types import Domain
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
@@ -48,12 +51,19 @@ DEFAULT_CUSTOMER = "+14155550123"
 
 
 class SimulatorMessageForm(BrowserForm):
-    """A customer's message: to which bound number of which domain, from whom, what."""
+    """A customer's message: to which bound number of which domain, on which channel, from
+    whom, what (text, media URLs or both)."""
 
     domain_id = StringField("IA Domain", validators=[DataRequired()])
     number = StringField("Twilio number", validators=[DataRequired()])
+    #: ``"sms"`` or ``"whatsapp"``; it must be the number's own. Empty: the number's.
+    channel = StringField("Channel", validators=[Optional()])
     customer = StringField("Customer number", validators=[DataRequired()])
-    body = TextAreaField("Message", validators=[InputRequired()])
+    #: WhatsApp only: the customer's profile name (``ProfileName``).
+    profile_name = StringField("Profile name", validators=[Optional(), Length(max=200)])
+    body = TextAreaField("Message")
+    #: Public http(s) URLs separated by spaces or lines, at most ten.
+    media_urls = TextAreaField("Media URLs")
 
 
 class SimulatorStatusForm(BrowserForm):
@@ -118,9 +128,12 @@ def page() -> str:
         "xsms/simulator.html",
         numbers=numbers,
         selected=selected,
+        # Which channels have numbers: the other choice is disabled.
+        channels_bound={n.channel for n in numbers},
         form=SimulatorMessageForm(formdata=None),
         customer=request.args.get("customer") or DEFAULT_CUSTOMER,
         statuses=simulator.DELIVERY_STATUSES,
+        max_media=simulator.MAX_MEDIA,
     )
 
 
@@ -141,15 +154,31 @@ def _simulate(*, fallback: bool) -> Response | tuple[Response, int]:
     if not form.validate_on_submit():
         return _form_errors(form)
     binding = _binding(form.domain_id.data, form.number.data)
+    body = form.body.data or ""
     try:
-        if fallback:
-            result = simulator.simulate_fallback(
-                binding, from_=form.customer.data, body=form.body.data
-            )
-        else:
-            result = simulator.simulate_inbound(
-                binding, from_=form.customer.data, body=form.body.data
-            )
+        if form.channel.data:
+            simulator.check_channel(binding.phone_number, form.channel.data)
+    except SimulationError as e:
+        return _error(str(e), 400, field="channel")
+    try:
+        media_urls = simulator.check_media_urls((form.media_urls.data or "").split())
+    except SimulationError as e:
+        return _error(str(e), 400, field="media_urls")
+    if not body and not media_urls:
+        return _error("Type a message, or give a media URL.", 400, field="body")
+    profile_name = None
+    # The page keeps a profile name typed for WhatsApp when an SMS number is chosen.
+    if channels.is_whatsapp(binding.phone_number):
+        profile_name = (form.profile_name.data or "").strip() or None
+    simulate = simulator.simulate_fallback if fallback else simulator.simulate_inbound
+    try:
+        result = simulate(
+            binding,
+            from_=form.customer.data,
+            body=body,
+            media_urls=media_urls,
+            profile_name=profile_name,
+        )
     except NumberError as e:
         return _error(str(e), 400, field="customer")
     except SimulationError as e:
@@ -208,7 +237,8 @@ def conversation() -> Response:
         abort(400, "after must be a message id.")
     domain = get_state().manageable_domain(binding.domain_id)
     try:
-        customer = normalize_number(customer)
+        # On WhatsApp the customer's address is whatsapp:+…, typed so or not.
+        customer = simulator.customer_address(binding.phone_number, customer)
     except NumberError as e:
         abort(400, str(e))
     messages = simulator.conversation(domain, binding.phone_number, customer, after=after)
@@ -226,11 +256,16 @@ def _binding(domain_id: str | None, number: str | None) -> NumberBinding:
 
 
 def _message_json(message: Message, notes: t.Mapping[int, str] | None = None) -> dict[str, t.Any]:
+    customer = message.from_number if message.direction == "inbound" else message.to_number
+    details = message.details if isinstance(message.details, dict) else {}
     return {
         "id": message.id,
         "direction": message.direction,
+        "channel": channels.channel_of(customer or ""),
         "body": message.body,
         "media": [m.get("url", "") for m in message.media or []],
+        # WhatsApp: the name the customer goes by there (their messages only).
+        "profile_name": details.get("ProfileName") if message.direction == "inbound" else None,
         "status": message.status,
         "sid": message.sid,
         "in_reply_to_id": message.in_reply_to_id,

@@ -18,6 +18,18 @@ worker, the request to Twilio is under way), then Twilio's own ``MessageStatus``
 """
 from __future__ import annotations
 
+__all__ = [
+    "RECEIVED",
+    "PROCESSING",
+    "HANDLED",
+    "FAILED",
+    "UNROUTED",
+    "FALLBACK",
+    "PENDING",
+    "SENDING",
+    "REPLIED",
+]
+
 #: Inbound: stored, the turn waits for a runner.
 RECEIVED = "received"
 #: Inbound: a runner's chatbot is answering it.

@@ -7,10 +7,11 @@
         assert replies[0].body == "Hello!"
 
 Each message is signed with the account's Twilio credentials and posted through the app
-to the domain's real Request URL, exactly as Twilio would post it; the answer is read
-back from the TwiML. Enable the ``sms`` fixture with ``xsms_fixtures = true`` in the
-pytest ini file (or ``pytest_plugins = ["flask_xsms.testing"]`` in a ``conftest.py``);
-it needs the host's ``app`` fixture, as pytest-flask does.
+to the domain's real Request URL, exactly as Twilio would post it (as an SMS, or as a
+WhatsApp message to a ``whatsapp:`` sender); the answer is read back from the TwiML.
+Enable the ``sms`` fixture with ``xsms_fixtures = true`` in the pytest ini file (or
+``pytest_plugins = ["flask_xsms.testing"]`` in a ``conftest.py``); it needs the host's
+``app`` fixture, as pytest-flask does.
 """
 from __future__ import annotations
 
@@ -53,16 +54,39 @@ class SMSClient:
         from_: str | None = None,
         media_urls: c.Sequence[str] = (),
         domain_id: str | None = None,
+        channel: str | None = None,
+        profile_name: str | None = None,
     ) -> list[SimulatedReply]:
         """Text ``body`` to the bound number ``to``; return the replies of the TwiML answer.
 
-        :raises SimulationError: when ``to`` is bound nowhere or the webhook refused the
-            request (the error names the status).
+        :param to: the bound number, in any way the number rules accept; a WhatsApp
+            sender (``whatsapp:+14155238886``) gets a WhatsApp message, as Twilio posts it
+            (``From`` and ``To`` prefixed, ``WaId``, ``ProfileName``, ``NumSegments`` 1).
+        :param body: the text; it may be empty when ``media_urls`` are given.
+        :param from_: the customer's number (default :attr:`customer`); on WhatsApp with
+            or without ``whatsapp:``.
+        :param media_urls: public ``http`` or ``https`` URLs, at most 10, posted as
+            ``MediaUrlN`` with a content type guessed from each URL; the chatbot finds
+            them in ``message.media``.
+        :param domain_id: the IA Domain, when several accounts bind ``to``.
+        :param channel: ``"sms"`` or ``"whatsapp"``: ``"whatsapp"`` with a bare number
+            means the WhatsApp sender ``whatsapp:<to>``. Default: the channel of ``to``.
+        :param profile_name: WhatsApp only: the customer's profile name
+            (``message.profile_name``).
+        :raises SimulationError: when ``to`` is bound nowhere (on ``channel``), a media URL
+            or a profile name is refused, or the webhook refused the request (the error
+            names the status).
+        :raises NumberError: when ``to`` or ``from_`` is not a valid number (a WhatsApp
+            customer writing to an SMS number included).
         """
         with self.app.app_context():
-            binding = simulator.find_number(to, domain_id=domain_id)
+            binding = simulator.find_number(to, domain_id=domain_id, channel=channel)
             result = simulator.simulate_inbound(
-                binding, from_=from_ or self.customer, body=body, media_urls=media_urls
+                binding,
+                from_=from_ or self.customer,
+                body=body,
+                media_urls=media_urls,
+                profile_name=profile_name,
             )
         return self._replies(result)
 
@@ -74,12 +98,22 @@ class SMSClient:
         from_: str | None = None,
         error_code: str = simulator.FALLBACK_ERROR_CODE,
         domain_id: str | None = None,
+        channel: str | None = None,
+        profile_name: str | None = None,
     ) -> list[SimulatedReply]:
-        """Post a message to the Fallback URL, as Twilio does when the Request URL failed."""
+        """Post a message to the Fallback URL, as Twilio does when the Request URL failed.
+
+        The parameters are those of :meth:`send`, and ``error_code``, Twilio's
+        ``ErrorCode``.
+        """
         with self.app.app_context():
-            binding = simulator.find_number(to, domain_id=domain_id)
+            binding = simulator.find_number(to, domain_id=domain_id, channel=channel)
             result = simulator.simulate_fallback(
-                binding, from_=from_ or self.customer, body=body, error_code=error_code
+                binding,
+                from_=from_ or self.customer,
+                body=body,
+                error_code=error_code,
+                profile_name=profile_name,
             )
         return self._replies(result)
 

@@ -10,6 +10,18 @@ escape: they become a :data:`UNKNOWN` status holding a
 """
 from __future__ import annotations
 
+__all__ = [
+    "check",
+    "configure",
+    "NumberStatus",
+    "TwilioNumber",
+    "CONFIGURED",
+    "NOT_CONFIGURED",
+    "NOT_IN_ACCOUNT",
+    "UNKNOWN",
+    "WHATSAPP",
+]
+
 import collections.abc as c
 import dataclasses
 import logging
@@ -255,7 +267,7 @@ def _targets(domain: Domain | str | None) -> list[_Target]:
     state = get_state()
     if domain is not None:
         domain = state.require_domain(domain)
-        if integration_for(domain, create=False) is None:
+        if integration_for(domain) is None:
             return []
         return [_Target(b, domain.label) for b in bindings_of(domain)]
     query = (

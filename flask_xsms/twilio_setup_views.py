@@ -25,7 +25,7 @@ from .errors import NumberNotBound
 from .forms import TwilioConfigureForm
 from .forms import TEST_EXPIRED_MESSAGE
 from .forms import WebhookTestForm
-from .integrations import integration_for
+from .integrations import create_integration
 from .state import get_state
 
 #: Answered when the page's CSRF token is missing or expired.
@@ -81,9 +81,7 @@ def test_webhook(domain_id: str) -> Response | tuple[Response, int]:
     domain = get_state().manageable_domain(domain_id)
     if not WebhookTestForm().validate_on_submit():
         return jsonify(error=TEST_EXPIRED_MESSAGE), 400
-    integration = integration_for(domain)
-    assert integration is not None
-    result = diagnostics.send_test_webhook(integration)
+    result = diagnostics.send_test_webhook(create_integration(domain))
     return jsonify(ok=result.ok, url=result.url, message=result.message)
 
 

@@ -25,7 +25,7 @@ from .forms import SavedRow
 from .forms import SettingsForm
 from .forms import TEST_EXPIRED_MESSAGE
 from .forms import WebhookTestForm
-from .integrations import integration_for
+from .integrations import create_integration
 from .inbound import UNROUTED
 from .integrations import webhook_urls
 from .models import as_utc
@@ -118,8 +118,7 @@ def _render_settings(
         next_index = form.numbers.last_index + 1
     else:
         next_index = len(rows)
-    integration = integration_for(domain)
-    assert integration is not None
+    integration = create_integration(domain)
     rejections = diagnostics.recent_rejections(integration.id)
     return render_template(
         "xsms/settings.html",
@@ -147,9 +146,7 @@ def test_webhook(domain_id: str) -> Response:
     if not WebhookTestForm().validate_on_submit():
         outcome = {"ok": False, "message": TEST_EXPIRED_MESSAGE}
     else:
-        integration = integration_for(domain)
-        assert integration is not None
-        result = diagnostics.send_test_webhook(integration)
+        result = diagnostics.send_test_webhook(create_integration(domain))
         outcome = {"ok": result.ok, "message": result.message}
     session[_WEBHOOK_TEST_RESULT] = outcome
     return redirect(url_for("xsms.settings", domain_id=domain.id, _anchor="xsms-webhook-check"))

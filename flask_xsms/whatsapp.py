@@ -7,6 +7,12 @@ template, sent with a Content SID, is delivered (Twilio error 63016 otherwise).
 """
 from __future__ import annotations
 
+__all__ = [
+    "WINDOW",
+    "OUTSIDE_WINDOW_CODE",
+    "window_closes_at",
+]
+
 import collections.abc as c
 import datetime as dt
 import json

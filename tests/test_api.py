@@ -12,7 +12,7 @@ from flask_xsms import Pair
 from flask_xsms import signals
 from flask_xsms.api import CSRF_REFUSED
 from flask_xsms.extension import get_state
-from flask_xsms.integrations import integration_for
+from flask_xsms.integrations import create_integration
 from flask_xsms.integrations import webhook_urls
 from flask_xsms.numbers import bindings_of
 from flask_xsms.numbers import PLUS_SIGN_REQUIRED
@@ -48,7 +48,7 @@ def test_get_returns_pairs_applications_and_webhook_urls(
     response = client.get(url(CARE))
     assert response.status_code == 200
     assert response.mimetype == "application/json"
-    urls = webhook_urls(integration_for(directory.domains[CARE]))
+    urls = webhook_urls(create_integration(directory.domains[CARE]))
     assert response.json == {
         "domain": {"id": CARE, "name": "Customer Care", "environment": "production"},
         "numbers": [

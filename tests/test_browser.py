@@ -8,7 +8,7 @@ import pytest
 
 from flask_xsms import Pair
 from flask_xsms.extension import get_state
-from flask_xsms.integrations import integration_for
+from flask_xsms.integrations import create_integration
 from flask_xsms.integrations import webhook_urls
 from flask_xsms.numbers import bindings_of
 from flask_xsms.numbers import PLUS_SIGN_REQUIRED
@@ -246,7 +246,7 @@ def test_copy_request_and_fallback_urls(context: t.Any, example_server: ExampleS
     page = context.new_page()
     open_settings(page, PRODUCTION_CARE)
     with example_server.app.test_request_context(base_url=example_server.url):
-        integration = integration_for(_domain(example_server, "Customer Care", "production"))
+        integration = create_integration(_domain(example_server, "Customer Care", "production"))
         urls = webhook_urls(integration)
     assert urls.request_url.startswith(example_server.url + "/xsms/hooks/")
     # The URLs lead to this domain's webhooks.
@@ -346,7 +346,7 @@ def test_the_test_webhook_answer_shows_beside_its_button(
     button = page.get_by_role("button", name="Test webhook")
     button.click()
     with example_server.app.test_request_context(base_url=example_server.url):
-        integration = integration_for(_domain(example_server, "Helpdesk", "production"))
+        integration = create_integration(_domain(example_server, "Helpdesk", "production"))
         request_url = webhook_urls(integration).request_url
     answer = page.get_by_role("status").filter(has_text="validates")
     expect(answer).to_have_text(f"The Request URL {request_url} validates Twilio's signature.")

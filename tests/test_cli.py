@@ -10,7 +10,7 @@ from flask import Flask
 
 from flask_xsms import Pair
 from flask_xsms.extension import get_state
-from flask_xsms.integrations import integration_for
+from flask_xsms.integrations import create_integration
 from flask_xsms.models import metadata
 from flask_xsms.numbers import replace_bindings
 
@@ -44,8 +44,8 @@ def test_numbers_lists_domain_application_and_request_url(
     with app.app_context():
         replace_bindings(directory.domains["2"], [Pair("+1 415 555 0101", "21")])
         replace_bindings(directory.domains["1"], [Pair("+14155550100", "12")])
-        care_hook = integration_for(directory.domains["1"]).webhook_id
-        sales_hook = integration_for(directory.domains["2"]).webhook_id
+        care_hook = create_integration(directory.domains["1"]).webhook_id
+        sales_hook = create_integration(directory.domains["2"]).webhook_id
     code, output = run(app, "numbers")
     assert code == 0
     lines = [line.split() for line in output.splitlines()]

@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
 
-from flask_xsms.integrations import integration_for
+from flask_xsms.integrations import create_integration
 
 from .browser import expect
 from .browser import browser_fixture
@@ -122,7 +122,7 @@ def test_the_page_names_the_mismatch_and_the_button_confirms_the_fix(
     wrong = proxy.url.replace("https://", "http://")
     app.config["XSMS_PUBLIC_BASE_URL"] = wrong
     with app.app_context():
-        integration = integration_for(_domain(example_server, "Customer Care", "production"))
+        integration = create_integration(_domain(example_server, "Customer Care", "production"))
         assert integration is not None
         path = f"/xsms/hooks/{integration.webhook_id}/sms"
     try:

@@ -53,7 +53,7 @@ def example_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> t.Iterat
     from example_app.models import Domain
     from example_app.models import Environment
 
-    from flask_xsms.integrations import integration_for
+    from flask_xsms.integrations import create_integration
 
     database = tmp_path_factory.mktemp("docs") / "example.sqlite"
     app = create_app(
@@ -69,7 +69,7 @@ def example_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> t.Iterat
             .join(Environment)
             .filter(Domain.name == "Customer Care", Environment.name == "production")
         )
-        integration = integration_for(as_xsms_domain(care))
+        integration = create_integration(as_xsms_domain(care))
         assert integration is not None
         integration.webhook_id = CARE_WEBHOOK_ID
         db.session.commit()

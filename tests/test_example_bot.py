@@ -12,7 +12,7 @@ from example_app.host import as_xsms_domain
 from example_app.models import Application
 from example_app.models import db
 from flask_xsms import Pair
-from flask_xsms.integrations import integration_for
+from flask_xsms.integrations import create_integration
 from flask_xsms.integrations import webhook_urls
 from flask_xsms.numbers import replace_bindings
 from flask_xsms.testing import SMSClient
@@ -39,7 +39,7 @@ def request_url(example: Flask) -> str:
         replace_bindings(
             domain, [Pair(n, str(a.id)) for n, a in zip(NUMBERS, assistants, strict=True)]
         )
-        integration = integration_for(domain)
+        integration = create_integration(domain)
         assert integration is not None
         return webhook_urls(integration).request_url
 

@@ -17,7 +17,7 @@ from example_app.host import as_xsms_domain
 from example_app.models import Application
 from example_app.models import db
 from flask_xsms import Pair
-from flask_xsms.integrations import integration_for
+from flask_xsms.integrations import create_integration
 from flask_xsms.integrations import webhook_urls
 from flask_xsms.numbers import replace_bindings
 
@@ -69,7 +69,7 @@ def test_the_example_host_answers_through_a_celery_worker(
         ).one()
         domain = as_xsms_domain(assistant.domain)
         replace_bindings(domain, [Pair(NUMBER, str(assistant.id))])
-        integration = integration_for(domain)
+        integration = create_integration(domain)
         assert integration is not None
         url = webhook_urls(integration).request_url
 

@@ -41,12 +41,12 @@ def long_messages(example_server: ExampleServer) -> None:
 
 
 def _integration_id(app: t.Any) -> int:
-    from flask_xsms.integrations import integration_for
+    from flask_xsms.integrations import create_integration
     from flask_xsms.state import get_state
 
     domain = get_state(app).load_domain("1")
     assert domain is not None
-    integration = integration_for(domain)
+    integration = create_integration(domain)
     assert integration is not None
     return integration.id
 

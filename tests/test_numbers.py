@@ -12,7 +12,7 @@ from flask_xsms import Pair
 from flask_xsms import RowError
 from flask_xsms import signals
 from flask_xsms.extension import get_state
-from flask_xsms.integrations import integration_for
+from flask_xsms.integrations import create_integration
 from flask_xsms.models import NumberBinding
 from flask_xsms.numbers import bindable_applications
 from flask_xsms.numbers import bindings_of
@@ -291,7 +291,7 @@ def test_concurrent_saves_of_one_number_have_one_winner(
                 get_state().session.remove()
 
     for domain_id in (CARE, CARE_STAGING):
-        integration_for(directory.domains[domain_id])
+        create_integration(directory.domains[domain_id])
     session_class = get_state().session
     sa.event.listen(session_class, "before_flush", wait_for_the_other)
     threads = [

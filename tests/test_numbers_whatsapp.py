@@ -15,7 +15,7 @@ from flask_xsms import Pair
 from flask_xsms import RowError
 from flask_xsms import twilio_setup
 from flask_xsms.extension import get_state
-from flask_xsms.integrations import integration_for
+from flask_xsms.integrations import create_integration
 from flask_xsms.integrations import webhook_urls
 from flask_xsms.models import NumberBinding
 from flask_xsms.numbers import bindings_of
@@ -173,7 +173,7 @@ def test_the_database_keeps_the_full_address_once_per_account(
     assert column.type.length >= len("whatsapp:+") + 15
     save(directory, CARE, (SENDER, "11"))
     session = get_state().session
-    staging = integration_for(directory.domains[CARE_STAGING])
+    staging = create_integration(directory.domains[CARE_STAGING])
     assert staging is not None
 
     def add(number: str) -> None:
@@ -268,7 +268,7 @@ def test_the_cli_lists_the_sender(app: Flask, directory: Directory) -> None:
     app.config["XSMS_PUBLIC_BASE_URL"] = "https://sms.example.com"
     with app.app_context():
         save(directory, CARE, (SENDER, "11"), (NUMBER, "12"))
-        hook = integration_for(directory.domains[CARE]).webhook_id  # type: ignore[union-attr]
+        hook = create_integration(directory.domains[CARE]).webhook_id  # type: ignore[union-attr]
     result = app.test_cli_runner().invoke(args=["xsms", "numbers", "--domain", CARE])
     assert result.exit_code == 0
     lines = [line.split() for line in result.output.splitlines()]
@@ -298,7 +298,7 @@ def with_sender(app: Flask, directory: Directory, twilio_api: TwilioStandIn) -> 
 
 def urls_of(app: Flask, directory: Directory) -> t.Any:
     with app.app_context():
-        integration = integration_for(directory.domains[CARE])
+        integration = create_integration(directory.domains[CARE])
         assert integration is not None
         return webhook_urls(integration)
 

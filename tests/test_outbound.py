@@ -21,7 +21,7 @@ from flask_xsms.errors import RateLimited
 from flask_xsms.errors import SendError
 from flask_xsms.errors import TwilioUnavailable
 from flask_xsms.extension import get_state
-from flask_xsms.integrations import integration_for
+from flask_xsms.integrations import create_integration
 from flask_xsms.integrations import webhook_urls
 from flask_xsms.models import Message
 from flask_xsms.numbers import replace_bindings
@@ -120,7 +120,7 @@ def test_send_stores_then_sends_with_the_status_callback(
             media_urls=["https://cdn.example.com/a.png", "https://cdn.example.com/b.jpg"],
         )
         domain = outbound_app.extensions["test_directory"].domains[CARE]
-        callback = webhook_urls(integration_for(domain)).status_callback_url
+        callback = webhook_urls(create_integration(domain)).status_callback_url
         saved = stored(message.id)
         assert saved.direction == "outbound"
         assert saved.status == "queued"
@@ -175,7 +175,7 @@ def test_send_message_is_the_low_level_call_for_one_message(
     outbound_app: Flask, directory: Directory, twilio_api: TwilioStandIn
 ) -> None:
     with outbound_app.app_context():
-        integration = integration_for(directory.domains[CARE])
+        integration = create_integration(directory.domains[CARE])
         message = send_message(
             integration,
             from_number=CARE_NUMBER,
@@ -262,7 +262,7 @@ def test_send_message_refuses_a_body_over_1600_characters(
     outbound_app: Flask, directory: Directory, twilio_api: TwilioStandIn
 ) -> None:
     with outbound_app.app_context():
-        integration = integration_for(directory.domains[CARE])
+        integration = create_integration(directory.domains[CARE])
         with pytest.raises(InvalidMessage, match="at most 1600 characters"):
             send_message(integration, from_number=CARE_NUMBER, to=CUSTOMER, body="x" * 1601)
         assert all_messages() == []
@@ -517,12 +517,12 @@ def test_status_callback_url_inside_and_outside_a_request(
     with outbound_app.test_request_context(base_url="https://host.example.org"):
         hello()
         # A caller may compute it in a request and hand it to a thread.
-        integration = integration_for(directory.domains[CARE])
+        integration = create_integration(directory.domains[CARE])
         assert integration is not None
         given = status_callback_url(integration)
 
     def late_reply() -> t.Any:
-        integration = integration_for(directory.domains[CARE])
+        integration = create_integration(directory.domains[CARE])
         assert integration is not None
         return send_message(
             integration, from_number=CARE_NUMBER, to=CUSTOMER, body="late", status_callback=given

@@ -11,7 +11,7 @@ from flask_xsms import Pair
 from flask_xsms import signals
 from flask_xsms.errors import OptedOut
 from flask_xsms.extension import get_state
-from flask_xsms.integrations import integration_for
+from flask_xsms.integrations import create_integration
 from flask_xsms.models import Integration
 from flask_xsms.models import Message
 from flask_xsms.numbers import replace_bindings
@@ -56,7 +56,7 @@ def changes() -> t.Iterator[list[dict[str, t.Any]]]:
 
 
 def care(directory: Directory) -> Integration:
-    integration = integration_for(directory.domains[CARE])
+    integration = create_integration(directory.domains[CARE])
     assert integration is not None
     return integration
 
@@ -185,7 +185,7 @@ def test_only_the_integrations_own_outbound_messages_are_found(
 ) -> None:
     message_id, sid = sent
     with app.app_context():
-        sales = integration_for(directory.domains[SALES])
+        sales = create_integration(directory.domains[SALES])
         assert sales is not None
         assert record_status(sales, callback(sid, "delivered")) is None
         assert record_status(care(directory), callback("SM" + "f" * 32, "delivered")) is None

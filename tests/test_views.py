@@ -17,7 +17,7 @@ from flask_xsms import Domain
 from flask_xsms import Pair
 from flask_xsms import XSMS
 from flask_xsms.extension import get_state
-from flask_xsms.integrations import integration_for
+from flask_xsms.integrations import create_integration
 from flask_xsms.integrations import webhook_urls
 from flask_xsms.models import Message
 from flask_xsms.numbers import bindings_of
@@ -161,7 +161,7 @@ def test_settings_page_shows_the_webhook_urls(
 ) -> None:
     html = client.get(settings_url(CARE)).text
     page = parse(html)
-    urls = webhook_urls(integration_for(directory.domains[CARE]))
+    urls = webhook_urls(create_integration(directory.domains[CARE]))
     fields = page.find_all("input", readonly=True)
     assert [(f["id"], f["value"]) for f in fields] == [
         ("xsms-request-url", urls.request_url),
@@ -520,7 +520,7 @@ START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.timezone.utc)
 
 
 def add_message(directory: Directory, domain_id: str, **values: t.Any) -> Message:
-    integration = integration_for(directory.domains[domain_id])
+    integration = create_integration(directory.domains[domain_id])
     fields: dict[str, t.Any] = dict(
         direction="inbound",
         from_number="+15005550006",

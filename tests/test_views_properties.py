@@ -30,7 +30,7 @@ from werkzeug.test import TestResponse
 from flask_xsms.errors import NumberError
 from flask_xsms.extension import get_state
 from flask_xsms.inbound import wait_for_chatbots
-from flask_xsms.integrations import integration_for
+from flask_xsms.integrations import create_integration
 from flask_xsms.message_log import number_filter
 from flask_xsms.models import Message
 
@@ -308,7 +308,7 @@ def test_the_messages_page_pages_and_filters_as_promised(
     app: Flask, client: FlaskClient, directory: Directory
 ) -> None:
     app.config["XSMS_MESSAGES_PER_PAGE"] = PER_PAGE
-    integration = integration_for(directory.domains["1"])
+    integration = create_integration(directory.domains["1"])
     assert integration is not None
     session = get_state().session
     start = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.timezone.utc)

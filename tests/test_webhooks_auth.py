@@ -275,14 +275,14 @@ def test_turning_validation_off_warns_loudly(
     from flask_xsms.models import metadata
 
     from flask_xsms import Pair
-    from flask_xsms.integrations import integration_for
+    from flask_xsms.integrations import create_integration
     from flask_xsms.numbers import replace_bindings
 
     with app.app_context():
         reset_database(app, metadata)
         domain = app.extensions["test_directory"].domains["1"]
         replace_bindings(domain, [Pair("+14155550100", "11")])
-        webhook_id = integration_for(domain).webhook_id  # type: ignore[union-attr]
+        webhook_id = create_integration(domain).webhook_id  # type: ignore[union-attr]
     try:
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger="flask_xsms"):

@@ -16,7 +16,7 @@ from flask_xsms import Pair
 from flask_xsms import signals
 from flask_xsms.extension import get_state
 from flask_xsms.inbound import wait_for_chatbots
-from flask_xsms.integrations import integration_for
+from flask_xsms.integrations import create_integration
 from flask_xsms.integrations import webhook_urls
 from flask_xsms.integrations import WebhookURLs
 from flask_xsms.models import Conversation
@@ -68,7 +68,7 @@ def bound(app: Flask, directory: Directory) -> c.Iterator[Bound]:
     care, sales = directory.domains["1"], directory.domains["2"]
     replace_bindings(care, [Pair(CARE_NUMBER, CARE_APP), Pair(AGENT_NUMBER, AGENT_APP)])
     replace_bindings(sales, [Pair(SALES_NUMBER, SALES_APP)])
-    integration = integration_for(care)
+    integration = create_integration(care)
     assert integration is not None
     result = Bound(app, integration.id, integration.webhook_id, webhook_urls(integration))
     get_state(app).session.commit()

@@ -1,5 +1,6 @@
-/* flask-xsms SMS simulator: send as a customer, show the answers as chat bubbles, and
-   poll the stored messages for replies that come later. Plain script, no build step. */
+/* flask-xsms SMS simulator: send as a customer (by SMS, or on WhatsApp to a WhatsApp
+   sender), show the answers as chat bubbles, and poll the stored messages for replies
+   that come later. Plain script, no build step. */
 (function () {
   "use strict";
 
@@ -35,6 +36,9 @@
 
   function plural(count, word) { return count + " " + word + (count === 1 ? "" : "s"); }
 
+  // Only web addresses become links: a bubble never offers a javascript: or data: URL.
+  function isWebUrl(url) { return /^https?:\/\//i.test(url || ""); }
+
   function setUp(root) {
     var form = root.querySelector("[data-xsms-simulator-form]");
     if (!form) { return; }
@@ -46,6 +50,12 @@
     var customerInput = form.querySelector("[name=customer]");
     var bodyInput = root.querySelector("[data-xsms-sim-body]");
     var counter = root.querySelector("[data-xsms-sim-segments]");
+    var channelRadios = Array.prototype.slice.call(form.querySelectorAll("[name=channel]"));
+    var channelHelp = root.querySelector("[data-xsms-sim-channel-help]");
+    var prefix = root.querySelector("[data-xsms-sim-prefix]");
+    var profileField = root.querySelector("[data-xsms-sim-profile]");
+    var profileInput = form.querySelector("[name=profile_name]");
+    var mediaInput = form.querySelector("[name=media_urls]");
     var statusTemplate = root.querySelector("template[data-xsms-status-template]");
     var csrfInput = form.querySelector("[name=csrf_token]");
     var csrfToken = csrfInput ? csrfInput.value : "";
@@ -62,8 +72,46 @@
       return {
         domainId: option.getAttribute("data-domain-id"),
         number: option.value,
+        channel: option.getAttribute("data-channel") || "sms",
         customer: customerInput.value.trim()
       };
+    }
+
+    // The channel follows the chosen number: a WhatsApp sender is reached on WhatsApp
+    // only, any other number on SMS only. WhatsApp shows the customer's whatsapp: prefix
+    // and profile name; it has no segments to count.
+    function showChannel() {
+      var whatsapp = current().channel === "whatsapp";
+      channelRadios.forEach(function (radio) {
+        radio.checked = radio.value === (whatsapp ? "whatsapp" : "sms");
+      });
+      if (channelHelp) {
+        channelHelp.textContent = channelHelp.getAttribute(whatsapp ? "data-whatsapp-text" : "data-sms-text");
+      }
+      if (prefix) { prefix.hidden = !whatsapp; }
+      if (profileField) { profileField.hidden = !whatsapp; }
+      if (counter) {
+        counter.hidden = whatsapp;
+        if (whatsapp) { bodyInput.removeAttribute("aria-describedby"); }
+        else { bodyInput.setAttribute("aria-describedby", counter.id); }
+      }
+    }
+
+    // Choosing a channel chooses its first number, in the same IA Domain when it has one.
+    function chooseChannel(channel) {
+      var domainId = current().domainId;
+      var options = Array.prototype.slice.call(numberSelect.options).filter(function (option) {
+        return (option.getAttribute("data-channel") || "sms") === channel;
+      });
+      var pick = options.filter(function (option) {
+        return option.getAttribute("data-domain-id") === domainId;
+      })[0] || options[0];
+      if (pick && !pick.selected) {
+        pick.selected = true;
+        numberSelect.dispatchEvent(new Event("change"));
+      } else {
+        showChannel();
+      }
     }
 
     function showError(text) {
@@ -100,10 +148,13 @@
       (media || []).forEach(function (url) {
         var line = document.createElement("span");
         line.className = "xsms-bubble-media";
-        var link = document.createElement("a");
-        link.href = url;
+        line.setAttribute("data-xsms-media", "");
+        var link = document.createElement(isWebUrl(url) ? "a" : "span");
+        if (isWebUrl(url)) {
+          link.href = url;
+          link.rel = "noopener noreferrer";
+        }
         link.textContent = url;
-        link.rel = "noopener noreferrer";
         line.appendChild(link);
         item.appendChild(line);
       });
@@ -117,8 +168,14 @@
       return item;
     }
 
+    // Who wrote: "Customer", or on WhatsApp the profile name they go by there.
+    function customerMeta(message) {
+      if (message.channel !== "whatsapp") { return "Customer · " + message.status; }
+      return (message.profile_name || "Customer") + " on WhatsApp · " + message.status;
+    }
+
     function storedMeta(message) {
-      if (message.direction === "inbound") { return "Customer · " + message.status; }
+      if (message.direction === "inbound") { return customerMeta(message); }
       var how = message.via === "twiml" ? "TwiML reply" : "Sent later through the REST API";
       var text = how + " · " + message.status;
       if (message.error) { text += " · " + message.error; }
@@ -142,7 +199,9 @@
           if (!result.ok) { showError("The status callback answered HTTP " + result.status_code + "."); }
         }).catch(function (error) { showError(error.message); });
       });
-      item.appendChild(fragment);
+      // The form alone: the template's line breaks would show in the bubble's text.
+      item.appendChild(statusForm);
+      scrollDown();
     }
 
     function showStored(message) {
@@ -206,15 +265,23 @@
 
     function send(url) {
       var text = bodyInput.value;
+      var media = mediaInput ? mediaInput.value.trim() : "";
       if (busy) { return; }
-      if (!text.trim()) { showError("Type a message first."); bodyInput.focus(); return; }
+      if (!text.trim() && !media) {
+        showError("Type a message, or give a media URL."); bodyInput.focus(); return;
+      }
       var which = current();
       var data = new URLSearchParams();
       data.set("csrf_token", csrfToken);
       data.set("domain_id", which.domainId);
       data.set("number", which.number);
+      data.set("channel", which.channel);
       data.set("customer", which.customer);
       data.set("body", text);
+      data.set("media_urls", media);
+      if (which.channel === "whatsapp" && profileInput) {
+        data.set("profile_name", profileInput.value.trim());
+      }
       busy = true;
       showError("");
       post(url, data).then(function (result) {
@@ -227,7 +294,11 @@
           answeredLive[message.id] = true;
           lastId = Math.max(lastId, message.id);
         }
-        bubble("inbound", text, [], message ? "Customer · " + message.status : "Customer");
+        if (message) {
+          bubble("inbound", message.body, message.media, customerMeta(message));
+        } else {
+          bubble("inbound", text, media.split(/\s+/).filter(Boolean), "Customer");
+        }
         if (message && message.note) { note(message.note); }
         if (!result.ok) {
           showError("The webhook answered HTTP " + result.status_code + ".");
@@ -236,6 +307,7 @@
           bubble("outbound", reply.body, reply.media, "TwiML reply");
         });
         bodyInput.value = "";
+        if (mediaInput) { mediaInput.value = ""; }
         updateCounter();
       }).catch(function (error) {
         showError(error.message);
@@ -268,9 +340,15 @@
         send(root.getAttribute("data-send-url"));
       }
     });
-    numberSelect.addEventListener("change", function () { poll(true); });
+    numberSelect.addEventListener("change", function () { showChannel(); poll(true); });
     customerInput.addEventListener("change", function () { poll(true); });
+    channelRadios.forEach(function (radio) {
+      radio.addEventListener("change", function () {
+        if (radio.checked) { chooseChannel(radio.value); }
+      });
+    });
 
+    showChannel();
     updateCounter();
     poll(true);
     window.setInterval(function () { poll(false); }, POLL_MS);
