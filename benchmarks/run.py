@@ -75,7 +75,7 @@ def settings_page_ms(url: str, numbers: int = 1000, rounds: int = 30) -> tuple[f
     from example_app import create_app
     from example_app import init_database
     from example_app.models import db
-    from flask_xsms.integrations import integration_for
+    from flask_xsms.integrations import create_integration
     from flask_xsms.models import NumberBinding
     from example_app.host import load_domain
 
@@ -83,7 +83,7 @@ def settings_page_ms(url: str, numbers: int = 1000, rounds: int = 30) -> tuple[f
     with app.app_context():
         init_database()
         domain = load_domain("1")
-        integration = integration_for(domain)
+        integration = create_integration(domain)
         application_id = next(
             a.id for a in app.extensions["xsms"].applications(domain) if a.bindable
         )

@@ -18,7 +18,7 @@ from example_app import create_app
 from example_app import init_database
 from example_app.models import db
 from example_app.models import Domain
-from flask_xsms.integrations import integration_for
+from flask_xsms.integrations import create_integration
 from flask_xsms.models import metadata as xsms_metadata
 from flask_xsms.models import NumberBinding
 from example_app.host import as_xsms_domain
@@ -34,7 +34,7 @@ def seed(url: str, count: int) -> None:
         init_database()
         domains = [as_xsms_domain(d) for d in db.session.scalars(sa.select(Domain).order_by(Domain.id))]
         acme = [d for d in domains if d.account_id == domains[0].account_id]
-        integrations = {d.id: integration_for(d) for d in acme}
+        integrations = {d.id: create_integration(d) for d in acme}
         integrations[acme[0].id].webhook_id = WEBHOOK_ID
         db.session.commit()
         apps = {
