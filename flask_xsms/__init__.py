@@ -25,18 +25,18 @@ from .errors import TwilioSetupError
 from .errors import TwilioUnavailable
 from .errors import WhatsAppWindowClosed
 from .errors import XSMSError
-from .extension import XSMS
-from .types import Application
-from .types import BINDABLE_CHANNEL_TYPES
-from .types import Credentials
-from .types import Domain
-from .types import Handoff
-from .types import InboundMessage
-from .types import Location
-from .types import Media
-from .types import Operator
-from .types import Pair
-from .types import Reply
+from ._extension import XSMS
+from ._values import Application
+from ._values import BINDABLE_CHANNEL_TYPES
+from ._values import Credentials
+from ._values import Domain
+from ._values import Handoff
+from ._values import InboundMessage
+from ._values import Location
+from ._values import Media
+from ._values import Operator
+from ._values import Pair
+from ._values import Reply
 
 __all__ = [
     "Application",

@@ -34,8 +34,8 @@ from flask import Flask
 
 from . import outbound
 from . import statuses
-from .inbound import turns
-from .inbound.runner import runner_for
+from ._inbound import turns
+from ._inbound.runner import runner_for
 from .errors import SendError
 
 if t.TYPE_CHECKING:

@@ -50,9 +50,9 @@ from .models import utcnow
 from .signals import conversation_handed_back
 from .signals import conversation_taken_over
 from .signals import notify
-from .state import get_state
-from .types import Domain
-from .types import Operator
+from ._state import get_state
+from ._values import Domain
+from ._values import Operator
 
 if t.TYPE_CHECKING:
     from flask_sqlalchemy.pagination import Pagination

@@ -17,9 +17,9 @@ from flask import has_request_context
 from flask import url_for
 from sqlalchemy.exc import IntegrityError
 
-from .state import get_state
+from ._state import get_state
 from .models import Integration
-from .types import Domain
+from ._values import Domain
 def integration_for(domain: Domain) -> Integration | None:
     """The integration of ``domain``, or ``None`` before :func:`create_integration`.
 

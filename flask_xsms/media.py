@@ -23,13 +23,13 @@ import urllib3
 from requests.auth import AuthBase
 from requests.auth import HTTPBasicAuth
 
-from . import twilio_api
-from .config import config_value
+from . import _twilio_api as twilio_api
+from ._config import config_value
 from .errors import MediaCredentialsMissing
 from .errors import MediaError
-from .state import get_state
-from .types import Credentials
-from .types import Media
+from ._state import get_state
+from ._values import Credentials
+from ._values import Media
 
 #: Redirects followed at most (Twilio's media URL answers with one).
 MAX_REDIRECTS = 5

@@ -18,7 +18,7 @@ __all__ = [
 import typing as t
 from importlib import resources
 
-from .state import get_state
+from ._state import get_state
 from .models import metadata
 
 VERSION_TABLE = "xsms_alembic_version"

@@ -221,7 +221,7 @@ class Message(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    # The turn of an inbound message (see flask_xsms.inbound.turns).
+    # The turn of an inbound message (see flask_xsms._inbound.turns).
     #: The runner that holds the turn (a random token), while its chatbot runs.
     claimed_by: Mapped[str | None] = mapped_column(sa.String(32))
     #: When the turn was claimed, last confirmed alive, or handed to a runner.

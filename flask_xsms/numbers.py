@@ -32,20 +32,20 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from . import channels
+from . import _channels as channels
 from .errors import BindingError
 from .errors import NumberError
 from .errors import RowError
-from .state import get_state
+from ._state import get_state
 from .integrations import create_integration
 from .integrations import webhook_urls
 from .models import is_messaging_service_sid
 from .models import NumberBinding
 from .signals import notify
 from .signals import numbers_saved
-from .types import Application
-from .types import Domain
-from .types import Pair
+from ._values import Application
+from ._values import Domain
+from ._values import Pair
 
 #: The original product's words for a number without ``+``.
 PLUS_SIGN_REQUIRED = "Phone numbers need to start with a + sign."

@@ -31,10 +31,10 @@ from flask import Flask
 from twilio.base import values
 from twilio.base.exceptions import TwilioException
 
-from . import optouts
-from . import channels
+from . import _optouts as optouts
+from . import _channels as channels
 from . import statuses
-from . import twilio_api
+from . import _twilio_api as twilio_api
 from . import whatsapp
 from .errors import AuthenticationFailed
 from .errors import CredentialsMissing
@@ -46,7 +46,7 @@ from .errors import OptedOut
 from .errors import RateLimited
 from .errors import SendError
 from .errors import TwilioUnavailable
-from .state import get_state
+from ._state import get_state
 from .integrations import webhook_urls
 from .models import Integration
 from .models import is_messaging_service_sid
@@ -59,13 +59,13 @@ from .signals import delivery_status_changed
 from .signals import notify
 from .signals import message_failed
 from .signals import message_sent
-from .twiml import MAX_BODY
-from .twiml import MAX_MEDIA
+from ._twiml import MAX_BODY
+from ._twiml import MAX_MEDIA
 from .segments import segments_of
-from .twiml import split_body
-from .twiml import text_length
-from .types import Domain
-from .types import Operator
+from ._twiml import split_body
+from ._twiml import text_length
+from ._values import Domain
+from ._values import Operator
 
 logger = logging.getLogger("flask_xsms")
 
@@ -121,7 +121,7 @@ def send(
     The message is stored first, then sent through Twilio's REST API (at once, or by
     :func:`send_pending` when :data:`XSMS_SEND_IMMEDIATELY` is off). A body longer than
     1600 characters is split on word boundaries
-    (:func:`flask_xsms.twiml.split_body`) into several messages; the media go with the
+    (:func:`flask_xsms._twiml.split_body`) into several messages; the media go with the
     first one.
 
     :param domain: the IA Domain, or its id.

@@ -15,7 +15,7 @@ __all__ = [
 
 import dataclasses
 
-from . import channels
+from . import _channels as channels
 
 GSM7_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"

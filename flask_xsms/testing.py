@@ -15,19 +15,27 @@ Enable the ``sms`` fixture with ``xsms_fixtures = true`` in the pytest ini file 
 """
 from __future__ import annotations
 
+__all__ = [
+    "SMSClient",
+    "sms",
+    "CUSTOMER",
+    "Simulation",
+    "SimulatedReply",
+]
+
 import collections.abc as c
 import typing as t
 
 import pytest
 from flask import Flask
 
-from . import simulator
+from . import _simulator as simulator
 from .errors import SimulationError
-from .state import get_state
-from .inbound import wait_for_chatbots
+from ._state import get_state
+from ._inbound import wait_for_chatbots
 from .models import Message
-from .simulator import SimulatedReply
-from .simulator import Simulation
+from ._simulator import SimulatedReply
+from ._simulator import Simulation
 
 #: The customer number messages come from unless a test says otherwise.
 CUSTOMER = "+14155559999"

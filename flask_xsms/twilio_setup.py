@@ -32,18 +32,18 @@ import sqlalchemy as sa
 from flask import current_app
 from twilio.base.exceptions import TwilioException
 
-from . import channels
-from . import twilio_api
+from . import _channels as channels
+from . import _twilio_api as twilio_api
 from .errors import NumberNotBound
 from .errors import TwilioSetupError
-from .state import get_state
+from ._state import get_state
 from .integrations import integration_for
 from .integrations import webhook_urls
 from .models import NumberBinding
 from .numbers import bindings_of
 from .numbers import normalize_number
-from .types import Credentials
-from .types import Domain
+from ._values import Credentials
+from ._values import Domain
 
 logger = logging.getLogger("flask_xsms")
 
@@ -217,7 +217,7 @@ class NumberStatus:
 def check(domain: Domain | str | None = None) -> list[NumberStatus]:
     """Look up each bound number of ``domain`` (all domains when ``None``) in Twilio.
 
-    Uses the REST client of each number's account (:func:`flask_xsms.twilio_api.client`)
+    Uses the REST client of each number's account (:func:`flask_xsms._twilio_api.client`)
     and compares with :func:`flask_xsms.integrations.webhook_urls`. Outside a request the
     URLs need :data:`XSMS_PUBLIC_BASE_URL` (or ``SERVER_NAME``); without either every
     number is :data:`UNKNOWN`. Never raises for Twilio's errors.

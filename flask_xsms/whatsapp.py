@@ -26,7 +26,7 @@ from .errors import WhatsAppWindowClosed
 from .models import as_utc
 from .models import Conversation
 from .models import utcnow
-from .state import get_state
+from ._state import get_state
 
 #: How long after the customer's last message free-form messages are allowed.
 WINDOW = dt.timedelta(hours=24)

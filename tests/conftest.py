@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from flask_xsms.extension import get_state
+from flask_xsms._extension import get_state
 from flask_xsms.models import metadata
 
 from .hostapp import CREATED
@@ -129,7 +129,7 @@ def example(database_url: str) -> t.Iterator[Flask]:
     from example_app import create_app
     from example_app import init_database
     from example_app.models import db
-    from flask_xsms.inbound import wait_for_chatbots
+    from flask_xsms._inbound import wait_for_chatbots
 
     from .signing import ACCOUNT_SID
     from .signing import AUTH_TOKEN

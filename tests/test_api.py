@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 
 from flask_xsms import Pair
 from flask_xsms import signals
-from flask_xsms.api import CSRF_REFUSED
-from flask_xsms.extension import get_state
+from flask_xsms._api import CSRF_REFUSED
+from flask_xsms._extension import get_state
 from flask_xsms.integrations import create_integration
 from flask_xsms.integrations import webhook_urls
 from flask_xsms.numbers import bindings_of

@@ -7,7 +7,7 @@ import typing as t
 import pytest
 
 from flask_xsms import Pair
-from flask_xsms.extension import get_state
+from flask_xsms._extension import get_state
 from flask_xsms.integrations import create_integration
 from flask_xsms.integrations import webhook_urls
 from flask_xsms.numbers import bindings_of

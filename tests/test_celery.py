@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from flask_xsms import Pair
-from flask_xsms.extension import get_state
+from flask_xsms._extension import get_state
 from flask_xsms.models import Message
 from flask_xsms.numbers import replace_bindings
 from flask_xsms.outbound import send

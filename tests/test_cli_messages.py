@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 
 from flask_xsms import InboundMessage
-from flask_xsms.extension import get_state
+from flask_xsms._extension import get_state
 from flask_xsms.models import Message
 from flask_xsms.models import utcnow
 from flask_xsms.numbers import PLUS_SIGN_REQUIRED

@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from flask_xsms.extension import get_state
+from flask_xsms._extension import get_state
 from flask_xsms.models import NumberBinding
 from flask_xsms.numbers import replace_bindings
 
@@ -41,7 +41,7 @@ import sqlalchemy as sa
 from tests.hostapp import create_host_app
 from flask_xsms import Pair
 from flask_xsms.errors import BindingError
-from flask_xsms.extension import get_state
+from flask_xsms._extension import get_state
 from flask_xsms.numbers import replace_bindings
 
 url, domain_id, application_id, number, start = sys.argv[1:]

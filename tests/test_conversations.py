@@ -19,7 +19,7 @@ from flask_xsms import OptedOut
 from flask_xsms import Operator
 from flask_xsms import signals
 from flask_xsms import conversations
-from flask_xsms.extension import get_state
+from flask_xsms._extension import get_state
 from flask_xsms.models import Conversation
 from flask_xsms.models import utcnow
 

@@ -9,7 +9,7 @@ from flask import request
 from flask.testing import FlaskClient
 
 from flask_xsms import Operator
-from flask_xsms.extension import get_state
+from flask_xsms._extension import get_state
 
 from .hostapp import Directory
 from .signing import CUSTOMER

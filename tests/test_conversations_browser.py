@@ -7,10 +7,10 @@ import typing as t
 import pytest
 
 from flask_xsms import Pair
-from flask_xsms import simulator
-from flask_xsms.conversation_views import HANDED_BACK_MESSAGE
-from flask_xsms.conversation_views import SENT_MESSAGE
-from flask_xsms.conversation_views import TAKEN_OVER_MESSAGE
+from flask_xsms import _simulator as simulator
+from flask_xsms._conversation_views import HANDED_BACK_MESSAGE
+from flask_xsms._conversation_views import SENT_MESSAGE
+from flask_xsms._conversation_views import TAKEN_OVER_MESSAGE
 from flask_xsms.numbers import replace_bindings
 
 from .browser import expect

@@ -14,8 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
-from flask_xsms import diagnostics
-from flask_xsms.extension import get_state
+from flask_xsms import _diagnostics as diagnostics
+from flask_xsms._extension import get_state
 from flask_xsms.models import Integration
 from flask_xsms.models import utcnow
 from flask_xsms.models import WebhookRejection

@@ -15,9 +15,9 @@ from blinker import NamedSignal
 
 import flask_xsms
 from flask_xsms import signals
-from flask_xsms.cli import xsms_cli
-from flask_xsms.config import DEFAULTS
-from flask_xsms.config import PREFIX
+from flask_xsms._cli import xsms_cli
+from flask_xsms._config import DEFAULTS
+from flask_xsms._config import PREFIX
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 AUTODOC = re.compile(r"^\.\. auto(?:class|function|data|exception|module)::\s*(\S+)", re.M)
@@ -109,9 +109,46 @@ def resolve(target: str) -> t.Any:
         return getattr(getattr(importlib.import_module(outer), owner), attribute)
 
 
-@pytest.mark.parametrize("name", sorted(flask_xsms.__all__))
-def test_every_public_name_is_in_the_api_page(name: str) -> None:
-    public = getattr(flask_xsms, name)
+#: The modules whose ``__all__`` is public, besides the package itself.
+PUBLIC_MODULES = (
+    "flask_xsms.celery_tasks",
+    "flask_xsms.conversations",
+    "flask_xsms.errors",
+    "flask_xsms.integrations",
+    "flask_xsms.media",
+    "flask_xsms.migrate",
+    "flask_xsms.models",
+    "flask_xsms.numbers",
+    "flask_xsms.outbound",
+    "flask_xsms.segments",
+    "flask_xsms.signals",
+    "flask_xsms.statuses",
+    "flask_xsms.testing",
+    "flask_xsms.twilio_setup",
+    "flask_xsms.whatsapp",
+)
+#: Public modules with nothing to import: the pytest plugin.
+ENTRY_POINTS = ("flask_xsms.pytest_plugin",)
+PACKAGE = Path(flask_xsms.__file__).parent
+
+
+def documented() -> list[tuple[str, t.Any]]:
+    """Each autodoc target of the API page with the object it names."""
+    return [(target, resolve(target)) for target in AUTODOC.findall(read("api.rst"))]
+
+
+def public_names() -> list[tuple[str, str]]:
+    """``(module, name)`` of everything public: the package's names and the ``__all__``
+    of the public modules."""
+    names = [("flask_xsms", name) for name in flask_xsms.__all__]
+    for module in PUBLIC_MODULES:
+        names += [(module, name) for name in importlib.import_module(module).__all__]
+    return names
+
+
+@pytest.mark.parametrize(("module", "name"), public_names())
+def test_every_public_name_is_in_the_api_page(module: str, name: str) -> None:
+    public = getattr(importlib.import_module(module), name)
     targets = AUTODOC.findall(read("api.rst"))
     if isinstance(public, type(flask_xsms)):  # a module: documented through its members
         assert any(target.startswith(f"{public.__name__}.") for target in targets), (
@@ -120,4 +157,39 @@ def test_every_public_name_is_in_the_api_page(name: str) -> None:
         return
     assert any(
         target.rpartition(".")[2] == name and resolve(target) is public for target in targets
-    ), f"docs/api.rst has no autodoc entry for flask_xsms.{name}"
+    ), f"docs/api.rst has no autodoc entry for {module}.{name}"
+
+
+@pytest.mark.parametrize("target", AUTODOC.findall(read("api.rst")))
+def test_every_name_in_the_api_page_is_public(target: str) -> None:
+    dotted = target if "." in target else f"flask_xsms.{target}"
+    if dotted in PUBLIC_MODULES:  # an automodule entry
+        return
+    module, _, name = dotted.rpartition(".")
+    assert not any(part.startswith("_") for part in dotted.split(".")), (
+        f"docs/api.rst documents the private {dotted}"
+    )
+    assert module == "flask_xsms" or module in PUBLIC_MODULES, (
+        f"docs/api.rst documents {dotted}, but {module} is not a public module"
+    )
+    exported = importlib.import_module(module).__all__
+    assert name in exported, f"docs/api.rst documents {dotted}, which is not in {module}.__all__"
+
+
+def test_every_module_is_public_or_private_by_name() -> None:
+    modules = {
+        "flask_xsms." + ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+        for path in PACKAGE.glob("*.py")
+        if path.name != "__init__.py"
+    } | {"flask_xsms." + path.parent.name for path in PACKAGE.glob("*/__init__.py")}
+    unmarked = {
+        m
+        for m in modules
+        if not m.rpartition(".")[2].startswith("_")
+        and m not in PUBLIC_MODULES + ENTRY_POINTS
+        and not m.endswith(".migrations")
+    }
+    assert not unmarked, f"neither public nor private by name: {sorted(unmarked)}"
+    for module in PUBLIC_MODULES:
+        exported = importlib.import_module(module).__all__
+        assert len(set(exported)) == len(exported), f"{module}.__all__ repeats a name"

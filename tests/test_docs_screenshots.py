@@ -192,11 +192,11 @@ def test_conversations(page: Page, example_server: ExampleServer) -> None:
     import re
 
     from flask_xsms import Pair
-    from flask_xsms import simulator
+    from flask_xsms import _simulator as simulator
     from flask_xsms.numbers import bindable_applications
     from flask_xsms.numbers import bindings_of
     from flask_xsms.numbers import replace_bindings
-    from flask_xsms.state import get_state
+    from flask_xsms._state import get_state
 
     app = example_server.app
     with app.test_request_context():

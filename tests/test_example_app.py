@@ -216,7 +216,7 @@ def test_config_comes_from_flask_prefixed_environment(
 
 
 def test_the_signed_in_user_is_the_operator(example: Flask) -> None:
-    from flask_xsms.extension import get_state
+    from flask_xsms._extension import get_state
 
     client = example.test_client()
     sign_in(client)

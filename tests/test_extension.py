@@ -11,9 +11,9 @@ from flask_xsms import Application
 from flask_xsms import Credentials
 from flask_xsms import Domain
 from flask_xsms import XSMS
-from flask_xsms.config import config_value
-from flask_xsms.config import DEFAULTS
-from flask_xsms.extension import get_state
+from flask_xsms._config import config_value
+from flask_xsms._config import DEFAULTS
+from flask_xsms._extension import get_state
 
 
 @pytest.fixture

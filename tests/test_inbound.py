@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from flask_xsms import InboundMessage
 from flask_xsms import InvalidWebhookRequest
 from flask_xsms import Media
-from flask_xsms.inbound import parse_inbound
+from flask_xsms._inbound import parse_inbound
 
 from .signing import inbound_params
 

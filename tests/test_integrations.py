@@ -9,7 +9,7 @@ from flask import Flask
 
 from flask_xsms import Domain
 from flask_xsms import Pair
-from flask_xsms.extension import get_state
+from flask_xsms._extension import get_state
 from flask_xsms.models import Integration
 from flask_xsms.integrations import integration_by_webhook_id
 from flask_xsms.integrations import create_integration

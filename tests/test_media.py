@@ -32,7 +32,7 @@ from flask_xsms import InboundMessage
 from flask_xsms import Media
 from flask_xsms.errors import MediaCredentialsMissing
 from flask_xsms.errors import MediaError
-from flask_xsms.extension import get_state
+from flask_xsms._extension import get_state
 from flask_xsms.media import fetch
 from flask_xsms.media import MAX_REDIRECTS
 from flask_xsms.media import MediaContent

@@ -42,7 +42,7 @@ def long_messages(example_server: ExampleServer) -> None:
 
 def _integration_id(app: t.Any) -> int:
     from flask_xsms.integrations import create_integration
-    from flask_xsms.state import get_state
+    from flask_xsms._state import get_state
 
     domain = get_state(app).load_domain("1")
     assert domain is not None

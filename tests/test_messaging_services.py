@@ -14,7 +14,7 @@ from flask_xsms.errors import NumberError
 from flask_xsms.numbers import bindings_of
 from flask_xsms.numbers import normalize_number
 from flask_xsms.numbers import replace_bindings
-from flask_xsms.optouts import is_opted_out
+from flask_xsms._optouts import is_opted_out
 from flask_xsms.outbound import send
 
 from .hostapp import Directory

@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from flask import Flask
 
 from flask_xsms import migrate
-from flask_xsms.extension import get_state
+from flask_xsms._extension import get_state
 from flask_xsms.models import metadata
 
 

@@ -14,7 +14,7 @@ from flask_xsms import NumberError
 from flask_xsms import Pair
 from flask_xsms import RowError
 from flask_xsms import twilio_setup
-from flask_xsms.extension import get_state
+from flask_xsms._extension import get_state
 from flask_xsms.integrations import create_integration
 from flask_xsms.integrations import webhook_urls
 from flask_xsms.models import NumberBinding

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from flask_xsms.optouts import set_opted_out
+from flask_xsms._optouts import set_opted_out
 
 from .pages import parse
 from .signing import CUSTOMER

@@ -20,13 +20,13 @@ from flask_xsms.errors import OptedOut
 from flask_xsms.errors import RateLimited
 from flask_xsms.errors import SendError
 from flask_xsms.errors import TwilioUnavailable
-from flask_xsms.extension import get_state
+from flask_xsms._extension import get_state
 from flask_xsms.integrations import create_integration
 from flask_xsms.integrations import webhook_urls
 from flask_xsms.models import Message
 from flask_xsms.numbers import replace_bindings
-from flask_xsms.optouts import is_opted_out
-from flask_xsms.optouts import set_opted_out
+from flask_xsms._optouts import is_opted_out
+from flask_xsms._optouts import set_opted_out
 from flask_xsms.outbound import deliver
 from flask_xsms.outbound import send
 from flask_xsms.outbound import send_message

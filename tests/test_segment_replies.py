@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from flask_xsms import InboundMessage
 from flask_xsms.outbound import send
 from flask_xsms.segments import count_segments
-from flask_xsms.twiml import split_body
+from flask_xsms._twiml import split_body
 
 from .hostapp import Directory
 from .signing import CUSTOMER

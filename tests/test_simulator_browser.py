@@ -6,7 +6,7 @@ import typing as t
 import pytest
 
 from flask_xsms import Pair
-from flask_xsms import simulator
+from flask_xsms import _simulator as simulator
 from flask_xsms.numbers import replace_bindings
 
 from .browser import expect

@@ -14,8 +14,8 @@ from flask_xsms import NumberError
 from flask_xsms import Pair
 from flask_xsms import Reply
 from flask_xsms import SimulationError
-from flask_xsms import simulator
-from flask_xsms.inbound import wait_for_chatbots
+from flask_xsms import _simulator as simulator
+from flask_xsms._inbound import wait_for_chatbots
 from flask_xsms.numbers import replace_bindings
 from flask_xsms.testing import SMSClient
 

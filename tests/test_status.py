@@ -10,12 +10,12 @@ from flask.testing import FlaskClient
 from flask_xsms import Pair
 from flask_xsms import signals
 from flask_xsms.errors import OptedOut
-from flask_xsms.extension import get_state
+from flask_xsms._extension import get_state
 from flask_xsms.integrations import create_integration
 from flask_xsms.models import Integration
 from flask_xsms.models import Message
 from flask_xsms.numbers import replace_bindings
-from flask_xsms.optouts import is_opted_out
+from flask_xsms._optouts import is_opted_out
 from flask_xsms.outbound import record_status
 from flask_xsms.outbound import send
 

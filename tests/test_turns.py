@@ -13,16 +13,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from flask_xsms import InboundMessage
-from flask_xsms import leases
-from flask_xsms.extension import get_state
-from flask_xsms.inbound import parse_inbound
-from flask_xsms.inbound import turns
-from flask_xsms.inbound.chatbots import Outcome
-from flask_xsms.inbound import wait_for_chatbots
-from flask_xsms.inbound.runner import ANSWERED
-from flask_xsms.inbound.runner import BUSY
-from flask_xsms.inbound.runner import runner_for
-from flask_xsms.inbound.store import store
+from flask_xsms import _leases as leases
+from flask_xsms._extension import get_state
+from flask_xsms._inbound import parse_inbound
+from flask_xsms._inbound import turns
+from flask_xsms._inbound.chatbots import Outcome
+from flask_xsms._inbound import wait_for_chatbots
+from flask_xsms._inbound.runner import ANSWERED
+from flask_xsms._inbound.runner import BUSY
+from flask_xsms._inbound.runner import runner_for
+from flask_xsms._inbound.store import store
 from flask_xsms.models import Integration
 from flask_xsms.models import utcnow
 

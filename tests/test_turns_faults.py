@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from flask_xsms import statuses
-from flask_xsms.extension import get_state
+from flask_xsms._extension import get_state
 from flask_xsms.models import Message
 
 from .celery_support import broker  # noqa: F401 (fixture)

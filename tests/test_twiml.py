@@ -8,14 +8,14 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from flask_xsms import Reply
-from flask_xsms.twiml import as_replies
-from flask_xsms.twiml import empty_response
-from flask_xsms.twiml import MAX_BODY
-from flask_xsms.twiml import messaging_response
-from flask_xsms.twiml import plan_messages
-from flask_xsms.twiml import replies_twiml
-from flask_xsms.twiml import split_body
-from flask_xsms.twiml import text_length
+from flask_xsms._twiml import as_replies
+from flask_xsms._twiml import empty_response
+from flask_xsms._twiml import MAX_BODY
+from flask_xsms._twiml import messaging_response
+from flask_xsms._twiml import plan_messages
+from flask_xsms._twiml import replies_twiml
+from flask_xsms._twiml import split_body
+from flask_xsms._twiml import text_length
 
 
 def messages_of(twiml: str) -> list[tuple[str, list[str]]]:

@@ -16,18 +16,18 @@ from flask_xsms import Application
 from flask_xsms import Domain
 from flask_xsms import Pair
 from flask_xsms import XSMS
-from flask_xsms.extension import get_state
+from flask_xsms._extension import get_state
 from flask_xsms.integrations import create_integration
 from flask_xsms.integrations import webhook_urls
 from flask_xsms.models import Message
 from flask_xsms.numbers import bindings_of
 from flask_xsms.numbers import PLUS_SIGN_REQUIRED
 from flask_xsms.numbers import replace_bindings
-from flask_xsms.views import EXPIRED_MESSAGE
-from flask_xsms.views import NO_SUCH_PAGE
-from flask_xsms.views import NOT_A_PAGE
-from flask_xsms.views import NOT_SAVED_MESSAGE
-from flask_xsms.views import SAVED_MESSAGE
+from flask_xsms._views import EXPIRED_MESSAGE
+from flask_xsms._views import NO_SUCH_PAGE
+from flask_xsms._views import NOT_A_PAGE
+from flask_xsms._views import NOT_SAVED_MESSAGE
+from flask_xsms._views import SAVED_MESSAGE
 
 from .hostapp import CUSTOMER
 from .hostapp import Directory

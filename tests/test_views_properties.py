@@ -28,10 +28,10 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 
 from flask_xsms.errors import NumberError
-from flask_xsms.extension import get_state
-from flask_xsms.inbound import wait_for_chatbots
+from flask_xsms._extension import get_state
+from flask_xsms._inbound import wait_for_chatbots
 from flask_xsms.integrations import create_integration
-from flask_xsms.message_log import number_filter
+from flask_xsms._message_log import number_filter
 from flask_xsms.models import Message
 
 from .hostapp import create_host_app

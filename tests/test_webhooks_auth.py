@@ -11,11 +11,11 @@ from flask.testing import FlaskClient
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flask_xsms import Credentials
-from flask_xsms.extension import get_state
+from flask_xsms._extension import get_state
 from flask_xsms.integrations import integration_by_webhook_id
 from flask_xsms.integrations import webhook_urls
-from flask_xsms.twilio_api import signature_is_valid
-from flask_xsms.twilio_api import validation_url
+from flask_xsms._twilio_api import signature_is_valid
+from flask_xsms._twilio_api import validation_url
 
 from .hostapp import create_host_app
 from .signing import ACCOUNT_SID

@@ -12,11 +12,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from flask_xsms import signals
-from flask_xsms.extension import get_state
-from flask_xsms.inbound import wait_for_chatbots
+from flask_xsms._extension import get_state
+from flask_xsms._inbound import wait_for_chatbots
 from flask_xsms.models import Message
 from flask_xsms.models import metadata
-from flask_xsms.optouts import is_opted_out
+from flask_xsms._optouts import is_opted_out
 
 from .hostapp import create_host_app
 from .signing import ACCOUNT_SID

@@ -20,10 +20,10 @@ import sqlalchemy as sa
 from flask import Flask
 
 from flask_xsms import signals
-from flask_xsms.extension import get_state
-from flask_xsms.inbound import turns
-from flask_xsms.inbound import wait_for_chatbots
-from flask_xsms.inbound.runner import runner_for
+from flask_xsms._extension import get_state
+from flask_xsms._inbound import turns
+from flask_xsms._inbound import wait_for_chatbots
+from flask_xsms._inbound.runner import runner_for
 
 from .conftest import stop_turns
 from .hostapp import create_host_app

@@ -17,11 +17,11 @@ from flask_xsms import InboundMessage
 from flask_xsms import Media
 from flask_xsms import Reply
 from flask_xsms import signals
-from flask_xsms.extension import get_state
-from flask_xsms.inbound import wait_for_chatbots
+from flask_xsms._extension import get_state
+from flask_xsms._inbound import wait_for_chatbots
 from flask_xsms.models import Conversation
 from flask_xsms.models import OptOut
-from flask_xsms.optouts import is_opted_out
+from flask_xsms._optouts import is_opted_out
 
 from .signing import CUSTOMER
 from .signing import inbound_params

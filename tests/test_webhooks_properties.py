@@ -30,8 +30,8 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.test import TestResponse
 
 from flask_xsms import signals
-from flask_xsms.extension import get_state
-from flask_xsms.inbound import wait_for_chatbots
+from flask_xsms._extension import get_state
+from flask_xsms._inbound import wait_for_chatbots
 from flask_xsms.models import Message
 
 from .signing import ACCOUNT_SID

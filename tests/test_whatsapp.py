@@ -24,8 +24,8 @@ from flask_xsms import Pair
 from flask_xsms import WhatsAppWindowClosed
 from flask_xsms import conversations
 from flask_xsms import outbound
-from flask_xsms.extension import get_state
-from flask_xsms.inbound import wait_for_chatbots
+from flask_xsms._extension import get_state
+from flask_xsms._inbound import wait_for_chatbots
 from flask_xsms.models import Conversation
 from flask_xsms.models import Message
 from flask_xsms.models import utcnow

@@ -14,8 +14,8 @@ from flask import Flask
 
 from flask_xsms import Pair
 from flask_xsms import signals
-from flask_xsms.extension import get_state
-from flask_xsms.inbound import wait_for_chatbots
+from flask_xsms._extension import get_state
+from flask_xsms._inbound import wait_for_chatbots
 from flask_xsms.integrations import create_integration
 from flask_xsms.integrations import webhook_urls
 from flask_xsms.integrations import WebhookURLs

@@ -17,16 +17,17 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from . import diagnostics
+from . import _diagnostics as diagnostics
 from . import twilio_setup
-from .config import config_value
+from ._config import config_value
 from .errors import NumberError
 from .errors import NumberNotBound
-from .forms import TwilioConfigureForm
-from .forms import TEST_EXPIRED_MESSAGE
-from .forms import WebhookTestForm
+from ._forms import TwilioConfigureForm
+from ._forms import TEST_EXPIRED_MESSAGE
+from ._forms import WebhookTestForm
 from .integrations import create_integration
-from .state import get_state
+from ._state import get_state
+from ._web import json_error
 
 #: Answered when the page's CSRF token is missing or expired.
 EXPIRED_MESSAGE = (
@@ -66,21 +67,21 @@ def configure(domain_id: str) -> Response | tuple[Response, int]:
     _require_checks()
     form = TwilioConfigureForm()
     if not form.validate_on_submit():
-        return jsonify(error=EXPIRED_MESSAGE), 400
+        return json_error(EXPIRED_MESSAGE, 400)
     wanted = [n.strip() for n in request.form.getlist("phone_number") if n.strip()]
     try:
         results = twilio_setup.configure(domain, numbers=wanted or None)
     except (NumberNotBound, NumberError) as e:
-        return jsonify(error=f"{e} Save it first, then configure it in Twilio."), 400
+        return json_error(f"{e} Save it first, then configure it in Twilio.", 400)
     return _statuses(results)
 
 
 def test_webhook(domain_id: str) -> Response | tuple[Response, int]:
     """Post a request signed as Twilio signs to the domain's Request URL; answer
-    ``{"ok", "url", "message"}`` (see :func:`flask_xsms.diagnostics.send_test_webhook`)."""
+    ``{"ok", "url", "message"}`` (see :func:`flask_xsms._diagnostics.send_test_webhook`)."""
     domain = get_state().manageable_domain(domain_id)
     if not WebhookTestForm().validate_on_submit():
-        return jsonify(error=TEST_EXPIRED_MESSAGE), 400
+        return json_error(TEST_EXPIRED_MESSAGE, 400)
     result = diagnostics.send_test_webhook(create_integration(domain))
     return jsonify(ok=result.ok, url=result.url, message=result.message)
 
@@ -103,4 +104,4 @@ def _json_error(error: HTTPException) -> tuple[Response, int]:
             else EXPIRED_MESSAGE
         )
         message = f"{expired} ({message})"
-    return jsonify(error=message), error.code or 500
+    return json_error(message, error.code or 500)

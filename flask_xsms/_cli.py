@@ -6,19 +6,19 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from . import diagnostics
+from . import _diagnostics as diagnostics
 from . import migrate
 from . import numbers
 from . import outbound
-from . import retry as retry_service
-from . import simulator
+from . import _retry as retry_service
+from . import _simulator as simulator
 from . import statuses
 from . import twilio_setup
 from .errors import DomainNotFound
 from .errors import SendError
 from .errors import XSMSError
-from .state import get_state
-from .inbound import wait_for_chatbots
+from ._state import get_state
+from ._inbound import wait_for_chatbots
 
 xsms_cli = AppGroup("xsms", help="Twilio SMS integration (flask-xsms).")
 

@@ -10,7 +10,7 @@ import typing as t
 
 import sqlalchemy as sa
 
-from .state import get_state
+from ._state import get_state
 from .models import OptOut
 
 #: Single-word bodies (any case) that opt a customer out, as Twilio handles them.

@@ -24,7 +24,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
-from .types import Credentials
+from ._values import Credentials
 
 #: The header that carries Twilio's signature of a webhook.
 SIGNATURE_HEADER = "X-Twilio-Signature"

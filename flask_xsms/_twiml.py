@@ -15,7 +15,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from .segments import char_units
 from .segments import single_segment_limit
-from .types import Reply
+from ._values import Reply
 
 #: Longest body of one message, in characters (Twilio's limit).
 MAX_BODY = 1600

@@ -7,18 +7,18 @@ import typing as t
 import sqlalchemy as sa
 from flask import current_app
 
-from . import channels
+from . import _channels as channels
 from . import whatsapp
-from .channels import SMS
-from .channels import on_channel
-from .channels import split_address
+from ._channels import SMS
+from ._channels import on_channel
+from ._channels import split_address
 from .errors import NumberError
-from .state import get_state
+from ._state import get_state
 from .integrations import integration_for
 from .models import Message
 from .numbers import normalize_number
 from .numbers import PLUS_SIGN_REQUIRED
-from .types import Domain
+from ._values import Domain
 
 if t.TYPE_CHECKING:
     from flask_sqlalchemy.pagination import Pagination

@@ -14,15 +14,15 @@ from flask import Flask
 
 from .errors import DomainNotFound
 from .errors import PermissionDenied
-from .types import Application
-from .types import Credentials
-from .types import Domain
-from .types import Operator
+from ._values import Application
+from ._values import Credentials
+from ._values import Domain
+from ._values import Operator
 
 if t.TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
 
-    from .extension import XSMS
+    from ._extension import XSMS
 
 logger = logging.getLogger("flask_xsms")
 
@@ -44,7 +44,7 @@ class _State:
         self.xsms = xsms
         self.db = db
         self.warned_no_permission = False
-        #: The chatbot threads of this app in this process (flask_xsms.inbound.runner).
+        #: The chatbot threads of this app in this process (flask_xsms._inbound.runner).
         self.turn_runner: t.Any = None
         self.lock = threading.Lock()
 

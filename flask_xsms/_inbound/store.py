@@ -10,16 +10,16 @@ import typing as t
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from .. import message_store
-from .. import optouts
+from .. import _message_store as message_store
+from .. import _optouts as optouts
 from .. import statuses
 from ..models import Integration
 from ..models import Message
 from ..models import utcnow
 from ..segments import segments_of
-from ..state import get_state
-from ..twiml import empty_response
-from ..types import InboundMessage
+from .._state import get_state
+from .._twiml import empty_response
+from .._values import InboundMessage
 from .parse import parse_inbound
 
 logger = logging.getLogger("flask_xsms")

@@ -19,8 +19,8 @@ from wtforms import SelectField
 from wtforms import StringField
 
 from .errors import RowError
-from .types import Application
-from .types import Pair
+from ._values import Application
+from ._values import Pair
 
 #: The row index in the names of a new row's fields, replaced by the page's script.
 ROW_PLACEHOLDER = "__index__"

@@ -9,19 +9,19 @@ from flask import current_app
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import optouts
+from .. import _optouts as optouts
 from .. import statuses
 from ..models import Integration
 from ..models import Message
 from ..models import utcnow
 from ..signals import fallback_used
 from ..signals import notify
-from ..state import get_state
-from ..twiml import as_replies
-from ..twiml import has_messages
-from ..twiml import messaging_response
-from ..twiml import plan_messages
-from ..types import InboundMessage
+from .._state import get_state
+from .._twiml import as_replies
+from .._twiml import has_messages
+from .._twiml import messaging_response
+from .._twiml import plan_messages
+from .._values import InboundMessage
 from . import turns
 from .receive import InboundResult
 from .receive import reply_callback

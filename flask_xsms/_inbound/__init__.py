@@ -1,13 +1,13 @@
 """Inbound messages: the pipeline behind the Request URL and the Fallback URL.
 
-* :mod:`~flask_xsms.inbound.parse`: Twilio's parameters into an
+* :mod:`~flask_xsms._inbound.parse`: Twilio's parameters into an
   :class:`~flask_xsms.InboundMessage`;
-* :mod:`~flask_xsms.inbound.store`: stored once per ``MessageSid``, in its conversation,
+* :mod:`~flask_xsms._inbound.store`: stored once per ``MessageSid``, in its conversation,
   before any chatbot code runs;
-* :mod:`~flask_xsms.inbound.turns`: the turn, the chatbot run that answers a message,
+* :mod:`~flask_xsms._inbound.turns`: the turn, the chatbot run that answers a message,
   claimed in the database so that crashes and deploys lose nothing;
-* :mod:`~flask_xsms.inbound.runner`: where turns run (chatbot threads, Celery);
-* :mod:`~flask_xsms.inbound.receive` and :mod:`~flask_xsms.inbound.fallback`: what the
+* :mod:`~flask_xsms._inbound.runner`: where turns run (chatbot threads, Celery);
+* :mod:`~flask_xsms._inbound.receive` and :mod:`~flask_xsms._inbound.fallback`: what the
   two webhooks do.
 """
 from __future__ import annotations

@@ -8,16 +8,16 @@ import typing as t
 from flask import current_app
 from flask import Flask
 
-from .. import optouts
+from .. import _optouts as optouts
 from .. import statuses
 from ..integrations import public_url
-from ..message_store import Route
+from .._message_store import Route
 from ..models import Integration
 from ..models import utcnow
 from ..signals import notify
 from ..signals import unrouted_message
-from ..twiml import empty_response
-from ..types import InboundMessage
+from .._twiml import empty_response
+from .._values import InboundMessage
 from . import turns
 from .runner import dispatch
 from .runner import Pending

@@ -1,7 +1,7 @@
 """The JSON API of conversations, for a host's own agent desk: list, read a thread,
 take over, reply, hand back.
 
-The extension adds the routes to the ``xsms_api`` blueprint (:mod:`flask_xsms.api`), so
+The extension adds the routes to the ``xsms_api`` blueprint (:mod:`flask_xsms._api`), so
 they follow its rules: the domain's permission callback, JSON errors ``{"errors": [{"message": …}]}``,
 and Flask-WTF's CSRF token in ``X-CSRFToken`` on writes that carry cookies. The acting
 operator is the host's :meth:`~flask_xsms.XSMS.operator_loader`.
@@ -20,13 +20,13 @@ from .errors import ConversationTaken
 from .errors import NotTakenOver
 from .errors import SendError
 from .errors import NumberError
-from .message_log import number_filter
+from ._message_log import number_filter
 from .models import as_utc
 from .models import Conversation
 from .models import Message
-from .state import get_state
-from .web import error_item
-from .web import json_errors
+from ._state import get_state
+from ._web import error_item
+from ._web import json_errors
 
 #: The largest conversation id a route takes (the column is a 32-bit integer).
 _MAX_ID = 2**31 - 1

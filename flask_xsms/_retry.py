@@ -9,7 +9,7 @@ Two kinds of work:
 * **Inbound messages never answered**: turns still ``"received"`` or ``"processing"``
   whose runner has not confirmed it is alive for longer than a cutoff. Each is handed
   over and answered in this process by the turn service that the Request URL, the
-  chatbot threads and Celery use (:mod:`flask_xsms.inbound.turns`), its replies sent
+  chatbot threads and Celery use (:mod:`flask_xsms._inbound.turns`), its replies sent
   through the REST API. The sweeps of :data:`XSMS_CHATBOT_VIA` do the same on their own;
   this command is for when no process runs them.
 """
@@ -25,12 +25,12 @@ import sqlalchemy as sa
 from . import outbound
 from . import statuses
 from .errors import SendError
-from .inbound import turns
-from .inbound.runner import ANSWERED
-from .inbound.runner import runner_for
+from ._inbound import turns
+from ._inbound.runner import ANSWERED
+from ._inbound.runner import runner_for
 from .models import Message
 from .models import utcnow
-from .state import get_state
+from ._state import get_state
 
 logger = logging.getLogger("flask_xsms")
 

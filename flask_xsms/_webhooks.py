@@ -2,7 +2,7 @@
 
 Twilio signs these requests instead of sending a CSRF token, so the blueprint is exempt
 from the host's CSRF protection. Each view only checks the request
-(:func:`flask_xsms.twilio_auth.authenticate`), parses it and calls a service.
+(:func:`flask_xsms._twilio_auth.authenticate`), parses it and calls a service.
 """
 
 from __future__ import annotations
@@ -15,17 +15,17 @@ from flask import request
 from flask import Response
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import diagnostics
+from . import _diagnostics as diagnostics
 from . import outbound
-from . import twilio_auth
+from . import _twilio_auth as twilio_auth
 from .errors import InvalidWebhookRequest
-from .inbound import clean_parameters
-from .inbound import fallback_twiml
-from .inbound import handle_fallback
-from .inbound import handle_inbound
-from .inbound import parse_inbound
-from .state import get_state
-from .twiml import empty_response
+from ._inbound import clean_parameters
+from ._inbound import fallback_twiml
+from ._inbound import handle_fallback
+from ._inbound import handle_inbound
+from ._inbound import parse_inbound
+from ._state import get_state
+from ._twiml import empty_response
 
 if t.TYPE_CHECKING:
     from .models import Integration
@@ -56,7 +56,7 @@ def request_url(webhook_id: str) -> Response:
     When the message can't be stored (the database is down) it answers 503, so that
     Twilio calls the Fallback URL, which answers the customer politely and stores the
     message if it can. A signed request of the settings page's Test webhook button
-    (:data:`~flask_xsms.diagnostics.TEST_PARAMETER`) gets an empty answer, nothing more.
+    (:data:`~flask_xsms._diagnostics.TEST_PARAMETER`) gets an empty answer, nothing more.
     """
     try:
         integration = twilio_auth.authenticate(webhook_id)

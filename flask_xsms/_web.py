@@ -1,5 +1,6 @@
 """What the extension's pages and JSON views share: reading a page number, and JSON
-error answers. Views import this module; it imports no view."""
+error answers (``{"errors": [...]}`` for the JSON API, ``{"error": ...}`` for the pages'
+own JSON endpoints). Views import this module; it imports no view."""
 from __future__ import annotations
 
 import typing as t
@@ -29,6 +30,12 @@ def page_number(raw: str | None, not_a_page: str) -> int:
 def error_item(message: str, *, field: str | None = None) -> dict[str, t.Any]:
     """One error of a JSON answer that is about no row."""
     return {"row": None, "field": field, "message": message}
+
+
+def json_error(message: str, status: int, **extra: t.Any) -> tuple[Response, int]:
+    """The JSON answer ``{"error": message, ...}`` of the pages' own JSON endpoints (the
+    simulator, the Twilio checks, the conversation threads), with ``status``."""
+    return jsonify(error=message, **extra), status
 
 
 def json_errors(

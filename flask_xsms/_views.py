@@ -11,28 +11,28 @@ from flask import session
 from flask import url_for
 from werkzeug.wrappers import Response
 
-from . import channels
-from . import diagnostics
-from . import message_log
+from . import _channels as channels
+from . import _diagnostics as diagnostics
+from . import _message_log as message_log
 from . import numbers
-from . import optouts
+from . import _optouts as optouts
 from . import whatsapp
 from .errors import BindingError
 from .errors import NumberError
-from .state import get_state
-from .forms import saved_rows
-from .forms import SavedRow
-from .forms import SettingsForm
-from .forms import TEST_EXPIRED_MESSAGE
-from .forms import WebhookTestForm
+from ._state import get_state
+from ._forms import saved_rows
+from ._forms import SavedRow
+from ._forms import SettingsForm
+from ._forms import TEST_EXPIRED_MESSAGE
+from ._forms import WebhookTestForm
 from .integrations import create_integration
-from .inbound import UNROUTED
+from ._inbound import UNROUTED
 from .integrations import webhook_urls
 from .models import as_utc
 from .models import utcnow
-from .types import Application
-from .types import Domain
-from .web import page_number
+from ._values import Application
+from ._values import Domain
+from ._web import page_number
 
 #: Flashed after a successful save.
 SAVED_MESSAGE = "Your Twilio SMS settings were saved."

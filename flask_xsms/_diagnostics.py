@@ -22,14 +22,14 @@ import requests
 import sqlalchemy as sa
 from flask import current_app
 
-from . import twilio_api
-from .state import get_state
+from . import _twilio_api as twilio_api
+from ._state import get_state
 from .integrations import webhook_urls
 from .models import Integration
 from .models import WebhookRejection
 from .models import as_utc
 from .models import utcnow
-from .twiml import has_messages
+from ._twiml import has_messages
 
 logger = logging.getLogger("flask_xsms")
 

@@ -26,8 +26,8 @@ import weakref
 from flask import current_app
 from flask import Flask
 
-from .. import leases
-from ..state import get_state
+from .. import _leases as leases
+from .._state import get_state
 from . import turns
 
 logger = logging.getLogger("flask_xsms")

@@ -27,11 +27,11 @@ from flask import current_app
 from flask import Flask
 from werkzeug.test import Client
 
-from . import channels
-from . import optouts
+from . import _channels as channels
+from . import _optouts as optouts
 from .errors import NumberError
 from .errors import SimulationError
-from .state import get_state
+from ._state import get_state
 from .integrations import WEBHOOK_ENDPOINTS
 from .integrations import webhook_urls
 from .models import Integration
@@ -41,10 +41,10 @@ from .numbers import describe
 from .numbers import is_messaging_service_sid
 from .numbers import normalize_number
 from .segments import count_segments
-from . import twilio_api
-from .twilio_api import SIGNATURE_HEADER
-from .types import Credentials
-from .types import Domain
+from . import _twilio_api as twilio_api
+from ._twilio_api import SIGNATURE_HEADER
+from ._values import Credentials
+from ._values import Domain
 
 #: Twilio's error code sent to the Fallback URL when the Request URL could not be used.
 FALLBACK_ERROR_CODE = "11200"
@@ -498,7 +498,7 @@ def conversation(
 
 def note_for(keyword: str | None, opted_out: bool, channel: str = channels.SMS) -> str | None:
     """What the simulator says about a customer's message: the keyword it is
-    (:func:`flask_xsms.optouts.keyword_of`), whether the customer is opted out after it,
+    (:func:`flask_xsms._optouts.keyword_of`), whether the customer is opted out after it,
     and its channel (``"sms"`` or ``"whatsapp"``, where Twilio leaves the keywords to
     flask-xsms). ``None`` for an ordinary message that the chatbot answers."""
     whatsapp = channel == channels.WHATSAPP

@@ -31,10 +31,10 @@ from flask import current_app
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import channels
+from .. import _channels as channels
 from .. import conversations
-from .. import message_store
-from .. import optouts
+from .. import _message_store as message_store
+from .. import _optouts as optouts
 from .. import outbound
 from .. import statuses
 from ..errors import SendError
@@ -46,13 +46,13 @@ from ..segments import segments_of
 from ..signals import handoff_requested
 from ..signals import notify
 from ..signals import reply_sent
-from ..state import get_state
-from ..twiml import as_replies
-from ..twiml import empty_response
-from ..twiml import messaging_response
-from ..types import Handoff
-from ..types import InboundMessage
-from ..types import Reply
+from .._state import get_state
+from .._twiml import as_replies
+from .._twiml import empty_response
+from .._twiml import messaging_response
+from .._values import Handoff
+from .._values import InboundMessage
+from .._values import Reply
 from .chatbots import call_chatbots
 from .chatbots import Outcome
 from .chatbots import final_messages

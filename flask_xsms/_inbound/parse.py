@@ -4,11 +4,11 @@ from __future__ import annotations
 import types
 import typing as t
 
-from .. import channels
+from .. import _channels as channels
 from ..errors import InvalidWebhookRequest
-from ..types import InboundMessage
-from ..types import Location
-from ..types import Media
+from .._values import InboundMessage
+from .._values import Location
+from .._values import Media
 
 # Longest value stored in the string columns of the message table.
 _MAX_ID_LENGTH = 64

@@ -28,18 +28,19 @@ from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
-from . import channels
-from . import simulator
-from .forms import BrowserForm
+from . import _channels as channels
+from . import _simulator as simulator
+from ._forms import BrowserForm
 from .errors import NumberError
 from .errors import PermissionDenied
 from .errors import SimulationError
-from .state import get_state
-from .inbound import REPLIED
+from ._state import get_state
+from ._web import json_error
+from ._inbound import REPLIED
 from .models import Integration
 from .models import Message
 from .models import NumberBinding
-from .types import Domain
+from ._values import Domain
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
@@ -286,8 +287,8 @@ def _form_errors(form: FlaskForm) -> tuple[Response, int]:
         text = "This page has expired: reload it and try again."
     else:
         text = "; ".join(f"{form[name].label.text}: {' '.join(m)}" for name, m in errors.items())
-    return jsonify(error=text, errors=errors), 400
+    return json_error(text, 400, errors=errors)
 
 
 def _error(text: str, status: int, *, field: str | None = None) -> tuple[Response, int]:
-    return jsonify(error=text, field=field), status
+    return json_error(text, status, field=field)

@@ -17,13 +17,13 @@ from flask import current_app
 from flask import request
 from flask import Response
 
-from . import diagnostics
-from .twilio_api import SIGNATURE_HEADER
-from .twilio_api import signature_is_valid
-from .twilio_api import validation_url
-from .state import get_state
+from . import _diagnostics as diagnostics
+from ._twilio_api import SIGNATURE_HEADER
+from ._twilio_api import signature_is_valid
+from ._twilio_api import validation_url
+from ._state import get_state
 from .integrations import integration_by_webhook_id
-from .types import Credentials
+from ._values import Credentials
 
 if t.TYPE_CHECKING:
     from .models import Integration

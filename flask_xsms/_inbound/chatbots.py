@@ -8,13 +8,13 @@ import typing as t
 
 from flask import current_app
 
-from .. import channels
+from .. import _channels as channels
 from ..segments import count_segments
 from ..signals import message_received
-from ..twiml import as_replies
-from ..twiml import plan_messages
-from ..types import Handoff
-from ..types import Reply
+from .._twiml import as_replies
+from .._twiml import plan_messages
+from .._values import Handoff
+from .._values import Reply
 
 logger = logging.getLogger("flask_xsms")
 
@@ -78,7 +78,7 @@ def final_messages(
     Nothing to an opted-out customer (but HELP); :data:`XSMS_APOLOGY_MESSAGE` when a
     chatbot raised and none replied; :data:`XSMS_HELP_MESSAGE` for an unanswered HELP;
     :data:`XSMS_WHATSAPP_OPT_OUT_MESSAGE` for STOP on WhatsApp. Split by
-    :func:`~flask_xsms.twiml.plan_messages` (within one SMS segment only on SMS); a
+    :func:`~flask_xsms._twiml.plan_messages` (within one SMS segment only on SMS); a
     ``replies_too_long`` warning is logged past :data:`XSMS_MAX_REPLY_SEGMENTS`.
     """
     config = current_app.config

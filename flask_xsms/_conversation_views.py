@@ -23,9 +23,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 
-from . import channels
+from . import _channels as channels
 from . import conversations as service
-from . import message_log
+from . import _message_log as message_log
 from . import statuses
 from .conversations import ConversationNotFound
 from .errors import ConversationTaken
@@ -34,14 +34,15 @@ from .errors import NotTakenOver
 from .errors import NumberNotBound
 from .errors import NumberError
 from .errors import SendError
-from .forms import BrowserForm
+from ._forms import BrowserForm
 from .models import as_utc
 from .models import Conversation
 from .models import Message
-from .state import get_state
-from .types import Domain
-from .types import Operator
-from .web import page_number
+from ._state import get_state
+from ._values import Domain
+from ._values import Operator
+from ._web import json_error
+from ._web import page_number
 
 #: The state filter's choices and the words the pages show for each state.
 STATE_WORDS = {
@@ -266,7 +267,7 @@ def messages(domain_id: str, conversation_id: int) -> Response | tuple[Response,
             abort(400, "after must be a message id (a whole number from 0).")
         messages_ = service.thread(domain, conversation_id, after=int(after))
     except HTTPException as e:
-        return jsonify(error=e.description or e.name), e.code or 500
+        return json_error(e.description or e.name, e.code or 500)
     return jsonify(
         conversation=_view_of(found, get_state().operator()).as_json(),
         messages=[bubble(m).as_json() for m in messages_],

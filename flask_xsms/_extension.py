@@ -8,15 +8,15 @@ import warnings
 from flask import Blueprint
 from flask import Flask
 
-from . import config as _config
+from . import _config as _config
 from .models import metadata
-from .state import _State
-from .state import get_state
-from .types import ApplicationsLoader
-from .types import CredentialsLoader
-from .types import DomainLoader
-from .types import Operator
-from .types import PermissionCallback
+from ._state import _State
+from ._state import get_state
+from ._values import ApplicationsLoader
+from ._values import CredentialsLoader
+from ._values import DomainLoader
+from ._values import Operator
+from ._values import PermissionCallback
 
 if t.TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
@@ -73,13 +73,13 @@ class XSMS:
         _check_config(app)
         app.extensions["xsms"] = _State(self, db)
 
-        from .api import create_api_blueprint
-        from .conversation_views import create_conversations_blueprint
-        from .conversations_api import add_conversation_routes
-        from .simulator_views import create_simulator_blueprint
-        from .twilio_setup_views import create_twilio_setup_blueprint
-        from .views import create_blueprint
-        from .webhooks import create_webhooks_blueprint
+        from ._api import create_api_blueprint
+        from ._conversation_views import create_conversations_blueprint
+        from ._conversations_api import add_conversation_routes
+        from ._simulator_views import create_simulator_blueprint
+        from ._twilio_setup_views import create_twilio_setup_blueprint
+        from ._views import create_blueprint
+        from ._webhooks import create_webhooks_blueprint
 
         prefix = app.config["XSMS_URL_PREFIX"]
         webhooks, api = create_webhooks_blueprint(), create_api_blueprint()
@@ -100,7 +100,7 @@ class XSMS:
         if app.config["XSMS_CHATBOT_VIA"] == "process":
             _start_turn_sweeps_on_first_request(app)
 
-        from .cli import xsms_cli
+        from ._cli import xsms_cli
 
         app.cli.add_command(xsms_cli, name=app.config["XSMS_CLI_GROUP"])
 
@@ -197,7 +197,7 @@ def _exempt_from_csrf(app: Flask, *blueprints: Blueprint) -> None:
 def _start_turn_sweeps_on_first_request(app: Flask) -> None:
     """Each serving process recovers the turns of dead ones from its first request on
     (a load balancer's health check will do), with nothing for the host to call."""
-    from .inbound.runner import runner_for
+    from ._inbound.runner import runner_for
 
     @app.before_request
     def start_turn_sweeps() -> None:

@@ -38,13 +38,13 @@ from wtforms import ValidationError
 from . import numbers
 from .errors import BindingError
 from .errors import RowError
-from .state import get_state
+from ._state import get_state
 from .integrations import create_integration
 from .integrations import webhook_urls
-from .types import Domain
-from .types import Pair
-from .web import error_item
-from .web import json_errors
+from ._values import Domain
+from ._values import Pair
+from ._web import error_item
+from ._web import json_errors
 
 #: Error statuses that the API answers as JSON instead of the host's HTML pages.
 JSON_ERROR_CODES = (400, 401, 403, 404, 405, 409, 413, 415, 422)
