@@ -67,3 +67,61 @@ def test_the_messages_page_never_scrolls_sideways(
     # a table wider than the page scrolls in its own box
     scroll = page.locator(".xsms-table-scroll").first
     assert scroll.evaluate("e => getComputedStyle(e).overflowX") == "auto"
+
+
+@pytest.fixture(scope="module")
+def whatsapp_messages(example_server: ExampleServer) -> None:
+    """A WhatsApp customer who wrote an hour ago, and one whose window closed, with a
+    message that failed with Twilio's 63016."""
+    import datetime as dt
+
+    from flask_xsms.models import Conversation
+    from flask_xsms.models import utcnow
+
+    app = example_server.app
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        integration_id = _integration_id(app)
+        sender = "whatsapp:+14155550100"
+        for customer, age, body, error in [
+            ("whatsapp:+14155550188", dt.timedelta(hours=1), "Is my order on its way?", None),
+            ("whatsapp:+14155550199", dt.timedelta(hours=30), "Your order shipped", "63016"),
+        ]:
+            when = utcnow() - age
+            conversation = Conversation(
+                integration_id=integration_id, application_id="1", customer_number=customer,
+                service_number=sender, started_at=when, last_message_at=when,
+                closed_at=when if error else None,
+            )
+            session.add(conversation)
+            session.flush()
+            inbound = error is None
+            session.add(
+                Message(
+                    sid=None, direction="inbound" if inbound else "outbound",
+                    from_number=customer if inbound else sender,
+                    to_number=sender if inbound else customer, body=body,
+                    status="handled" if inbound else "failed", error_code=error,
+                    num_segments=1, details={}, integration_id=integration_id,
+                    conversation_id=conversation.id,
+                )
+            )
+        session.commit()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_messages_page_shows_whatsapp_windows_and_explains_63016(
+    context: t.Any, whatsapp_messages: None, width: int
+) -> None:
+    page = context.new_page()
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto("/xsms/domains/1/twilio-sms/messages?number=whatsapp:%2B14155550188")
+    page.get_by_text("WhatsApp window open until").wait_for()
+    assert page.locator("td.xsms-body").first.inner_text().strip() == "Is my order on its way?"
+    page.goto("/xsms/domains/1/twilio-sms/messages?number=whatsapp:%2B14155550199")
+    page.get_by_text("WhatsApp window closed at").wait_for()
+    page.get_by_text("Outside WhatsApp's 24-hour customer service window").wait_for()
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT_DIR / f"messages-whatsapp-{width}.png"), full_page=True)
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= width
+    assert "segment" not in page.locator("table.xsms-log").inner_text()
