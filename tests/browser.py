@@ -15,6 +15,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from .twilio_server import TwilioStandIn
+
 DEBIAN_CHROMIUM = "/usr/bin/chromium"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM_ARGS = [
@@ -80,6 +82,31 @@ def serve_example(
     server.stop()
     with app.app_context():
         app.extensions["sqlalchemy"].engine.dispose()
+
+
+def serve_twilio(auth_token: str | None = None) -> t.Iterator[TwilioStandIn]:
+    """A Twilio stand-in for a module's example server; with ``auth_token``, it refuses
+    other credentials as Twilio does."""
+    server = TwilioStandIn().start()
+    server.auth_token = auth_token
+    yield server
+    server.stop()
+
+
+def serve_example_on_twilio(
+    tmp_path_factory: pytest.TempPathFactory, twilio: TwilioStandIn
+) -> t.Iterator[ExampleServer]:
+    """The example app with the tests' Twilio credentials, its REST client pointed at
+    ``twilio``."""
+    from .signing import ACCOUNT_SID
+    from .signing import AUTH_TOKEN
+
+    yield from serve_example(
+        tmp_path_factory,
+        XSMS_TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        XSMS_TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        XSMS_TWILIO_API_BASE_URL=twilio.url,
+    )
 
 
 @pytest.fixture(scope="module", name="example_server")

@@ -18,6 +18,7 @@ from .browser import ExampleServer
 from .browser import FIXTURES
 from .browser import OUTPUT_DIR
 from .browser import serve_example
+from .browser import serve_twilio
 from .twilio_server import TwilioStandIn
 
 pytestmark = pytest.mark.browser
@@ -34,9 +35,7 @@ MARKED = "window.xsmsNotReloaded === true"
 @pytest.fixture(scope="module")
 def twilio() -> t.Iterator[TwilioStandIn]:
     """Twilio's REST API for the operators' replies (the demo credentials reach no Twilio)."""
-    server = TwilioStandIn().start()
-    yield server
-    server.stop()
+    yield from serve_twilio()
 
 
 @pytest.fixture(scope="module")

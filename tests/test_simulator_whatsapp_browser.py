@@ -16,6 +16,7 @@ from .browser import ExampleServer
 from .browser import FIXTURES
 from .browser import OUTPUT_DIR
 from .browser import serve_example
+from .browser import serve_twilio
 from .test_simulator_browser import GREETING
 from .test_simulator_browser import simulator_ready
 from .twilio_server import TwilioStandIn
@@ -50,9 +51,7 @@ ROOM_IN_SELECT = """([select, length]) => {
 @pytest.fixture(scope="module")
 def twilio() -> t.Iterator[TwilioStandIn]:
     """Twilio's REST API for replies sent later (the demo credentials reach no Twilio)."""
-    server = TwilioStandIn().start()
-    yield server
-    server.stop()
+    yield from serve_twilio()
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ from .browser import expect
 from .browser import browser_fixture
 from .browser import context_fixture
 from .browser import ExampleServer
-from .browser import serve_example
+from .browser import serve_example_on_twilio
+from .browser import serve_twilio
 from .browser import signed_in_fixture
-from .signing import ACCOUNT_SID
 from .signing import AUTH_TOKEN
 from .browser import OUTPUT_DIR
 from .test_browser import in_viewport
@@ -30,23 +30,14 @@ OLD_URL = "https://old.example.com/sms"
 
 @pytest.fixture(scope="module")
 def twilio() -> t.Iterator[TwilioStandIn]:
-    server = TwilioStandIn().start()
-    server.auth_token = AUTH_TOKEN
-    yield server
-    server.stop()
+    yield from serve_twilio(AUTH_TOKEN)
 
 
 @pytest.fixture(scope="module")
 def example_server(
     tmp_path_factory: pytest.TempPathFactory, twilio: TwilioStandIn
 ) -> t.Iterator[ExampleServer]:
-    """The example app with Twilio credentials, its REST client pointed at the stand-in."""
-    yield from serve_example(
-        tmp_path_factory,
-        XSMS_TWILIO_ACCOUNT_SID=ACCOUNT_SID,
-        XSMS_TWILIO_AUTH_TOKEN=AUTH_TOKEN,
-        XSMS_TWILIO_API_BASE_URL=twilio.url,
-    )
+    yield from serve_example_on_twilio(tmp_path_factory, twilio)
 
 
 def bind(page: t.Any, number: str, application: str) -> None:
