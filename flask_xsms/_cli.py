@@ -63,19 +63,36 @@ def _echo_table(table: list[tuple[str, ...]]) -> None:
     "--domain", "domain_id", help="The IA Domain (its id), when several accounts bind the number."
 )
 @click.option("--fallback", is_flag=True, help="Post to the Fallback URL instead.")
+@click.option("--profile-name", help="WhatsApp: the customer's profile name.")
+@click.option(
+    "--media-url", "media_urls", multiple=True, help="A public media URL (repeat for more)."
+)
 @click.argument("body")
-def simulate(to: str, from_: str, domain_id: str | None, fallback: bool, body: str) -> None:
+def simulate(
+    to: str,
+    from_: str,
+    domain_id: str | None,
+    fallback: bool,
+    profile_name: str | None,
+    media_urls: tuple[str, ...],
+    body: str,
+) -> None:
     """Text BODY to a bound number as a customer, and print the TwiML answer.
 
     The message is signed with the account's Twilio credentials and posted through the
-    app to the IA Domain's Request URL (or Fallback URL), as Twilio would post it.
+    app to the IA Domain's Request URL (or Fallback URL), as Twilio would post it. A
+    WhatsApp sender (--to whatsapp:+…) gets a WhatsApp message.
     """
     try:
         binding = simulator.find_number(to, domain_id=domain_id)
-        if fallback:
-            result = simulator.simulate_fallback(binding, from_=from_, body=body)
-        else:
-            result = simulator.simulate_inbound(binding, from_=from_, body=body)
+        post = simulator.simulate_fallback if fallback else simulator.simulate_inbound
+        result = post(
+            binding,
+            from_=from_,
+            body=body,
+            media_urls=list(media_urls),
+            profile_name=profile_name,
+        )
     except XSMSError as e:
         raise click.ClickException(_reason(e)) from None
     if not result.ok:
@@ -95,11 +112,39 @@ def simulate(to: str, from_: str, domain_id: str | None, fallback: bool, body: s
 @click.option("--domain", "domain_id", required=True, help="The IA Domain (its id).")
 @click.option("--from", "from_", required=True, help="A number bound in that IA Domain.")
 @click.option("--to", "to", required=True, help="The customer's number.")
-@click.argument("body")
-def send(domain_id: str, from_: str, to: str, body: str) -> None:
-    """Send BODY to a customer from a bound number, through Twilio's REST API."""
+@click.option(
+    "--content-sid", help="Send this approved template (HX…) instead of BODY (WhatsApp)."
+)
+@click.option(
+    "--content-variable",
+    "content_variables",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A variable of the template (repeat for more).",
+)
+@click.argument("body", required=False, default="")
+def send(
+    domain_id: str,
+    from_: str,
+    to: str,
+    content_sid: str | None,
+    content_variables: tuple[str, ...],
+    body: str,
+) -> None:
+    """Send BODY to a customer from a bound number, through Twilio's REST API; or, with
+    --content-sid, an approved template (outside WhatsApp's 24-hour window)."""
+    variables = dict(v.partition("=")[::2] for v in content_variables)
+    if any("=" not in v for v in content_variables):
+        raise click.BadParameter("give each as KEY=VALUE.", param_hint="--content-variable")
     try:
-        messages = outbound.send(domain_id, from_number=from_, to=to, body=body)
+        messages = outbound.send(
+            domain_id,
+            from_number=from_,
+            to=to,
+            body=body,
+            content_sid=content_sid,
+            content_variables=variables or None,
+        )
     except XSMSError as e:
         raise click.ClickException(_reason(e)) from None
     for message in messages:

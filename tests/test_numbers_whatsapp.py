@@ -9,23 +9,22 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from flask_xsms import BindingError
 from flask_xsms import NumberError
-from flask_xsms import Pair
 from flask_xsms import RowError
 from flask_xsms import twilio_setup
 from flask_xsms._extension import get_state
 from flask_xsms.integrations import create_integration
 from flask_xsms.integrations import webhook_urls
 from flask_xsms.models import NumberBinding
-from flask_xsms.numbers import bindings_of
 from flask_xsms.numbers import describe
 from flask_xsms.numbers import normalize_number
 from flask_xsms.numbers import PLUS_SIGN_REQUIRED
-from flask_xsms.numbers import replace_bindings
 from flask_xsms.numbers import WHATSAPP_NUMBER_REQUIRED
 
 from .hostapp import Directory
+from .test_numbers import errors_of
+from .test_numbers import save
+from .test_numbers import saved
 from .pages import parse
 from .twilio_server import TwilioStandIn
 
@@ -37,20 +36,6 @@ ACCEPTED = (
     "Use a phone number (+14155550100), a WhatsApp sender (whatsapp:+14155550100) or a"
     " Messaging Service SID (MG and 32 characters)."
 )
-
-
-def save(directory: Directory, domain_id: str, *pairs: tuple[str, str]) -> list[NumberBinding]:
-    return replace_bindings(directory.domains[domain_id], [Pair(n, a) for n, a in pairs])
-
-
-def saved(directory: Directory, domain_id: str) -> list[tuple[str, str]]:
-    return [(b.phone_number, b.application_id) for b in bindings_of(directory.domains[domain_id])]
-
-
-def errors_of(directory: Directory, domain_id: str, *pairs: tuple[str, str]) -> list[RowError]:
-    with pytest.raises(BindingError) as info:
-        save(directory, domain_id, *pairs)
-    return info.value.errors
 
 
 # -- the rules ------------------------------------------------------------------------

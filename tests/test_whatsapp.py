@@ -359,3 +359,33 @@ def test_the_messages_page_shows_an_open_window(
     closes = utcnow() + dt.timedelta(hours=24)
     assert f"WhatsApp window open until {closes:%Y-%m-%d %H}" in html
     assert "segment" not in html  # no segments on WhatsApp
+
+
+def test_the_cli_simulates_whatsapp_and_sends_templates(
+    app: Flask, whatsapp: Bound, subscribe: Subscribe, twilio_api: TwilioStandIn
+) -> None:
+    got: list[InboundMessage] = []
+    subscribe(lambda sender, message, **kw: got.append(message) or "hi Ana")
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["xsms", "simulate", "--to", WHATSAPP_SENDER, "--from", CUSTOMER_NUMBER,
+              "--profile-name", "Ana", "--media-url", "https://cdn.example.com/a.jpg", "look"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "hi Ana" in result.output
+    assert (got[0].channel, got[0].profile_name) == ("whatsapp", "Ana")
+    assert [m.url for m in got[0].media] == ["https://cdn.example.com/a.jpg"]
+
+    age_conversations(app, WHATSAPP_CUSTOMER, dt.timedelta(days=2))
+    send = ["xsms", "send", "--domain", "1", "--from", WHATSAPP_SENDER, "--to", WHATSAPP_CUSTOMER]
+    refused = runner.invoke(args=[*send, "Still there?"])
+    assert refused.exit_code == 1 and "within 24 hours" in refused.output
+    sent = runner.invoke(
+        args=[*send, "--content-sid", TEMPLATE, "--content-variable", "1=Ana"]
+    )
+    assert sent.exit_code == 0, sent.output
+    (request,) = twilio_api.messages
+    assert request.form["ContentSid"] == TEMPLATE
+    assert json.loads(request.form["ContentVariables"]) == {"1": "Ana"}
+    bad = runner.invoke(args=[*send, "--content-sid", TEMPLATE, "--content-variable", "Ana"])
+    assert bad.exit_code == 2 and "KEY=VALUE" in bad.output
