@@ -17,7 +17,9 @@ from werkzeug.wrappers import Response
 
 from . import conversations
 from .errors import ConversationTaken
+from .errors import InvalidMessage
 from .errors import NotTakenOver
+from .errors import NumberNotBound
 from .errors import SendError
 from .errors import NumberError
 from ._message_log import number_filter
@@ -111,6 +113,9 @@ def reply(domain_id: str, conversation_id: int) -> Response | tuple[Response, in
         return _error(str(e), 404)
     except (ConversationTaken, NotTakenOver) as e:
         return _error(str(e), 409)
+    except (InvalidMessage, NumberError, NumberNotBound) as e:
+        # nothing stored: e.g. outside WhatsApp's 24-hour window, or the number unbound
+        return _error(str(e), 422)
     except SendError as e:
         # stored with the error, like every outbound message
         stored = [message_json(e.sent_message)] if e.sent_message is not None else []

@@ -389,3 +389,21 @@ def test_the_cli_simulates_whatsapp_and_sends_templates(
     assert json.loads(request.form["ContentVariables"]) == {"1": "Ana"}
     bad = runner.invoke(args=[*send, "--content-sid", TEMPLATE, "--content-variable", "Ana"])
     assert bad.exit_code == 2 and "KEY=VALUE" in bad.output
+
+
+def test_an_agent_desk_reply_outside_the_window_is_refused_with_nothing_stored(
+    app: Flask, client: FlaskClient, whatsapp: Bound, subscribe: Subscribe,
+    twilio_api: TwilioStandIn, directory: Directory,
+) -> None:
+    subscribe(lambda sender, **kw: None)
+    text_in(client, whatsapp, Body="hello")
+    (conversation,) = [
+        c for c in whatsapp.conversations() if c.customer_number == WHATSAPP_CUSTOMER
+    ]
+    url = f"/xsms/api/domains/1/conversations/{conversation.id}"
+    assert client.post(url + "/take-over").status_code == 200
+    age_conversations(app, WHATSAPP_CUSTOMER, dt.timedelta(hours=25))
+    answer = client.post(url + "/reply", json={"body": "Are you there?"})
+    assert answer.status_code == 422
+    assert "within 24 hours" in answer.get_json()["errors"][0]["message"]
+    assert whatsapp.messages(direction="outbound") == [] and twilio_api.messages == []
