@@ -120,9 +120,8 @@ def send(
 
     The message is stored first, then sent through Twilio's REST API (at once, or by
     :func:`send_pending` when :data:`XSMS_SEND_IMMEDIATELY` is off). A body longer than
-    1600 characters is split on word boundaries
-    (:func:`flask_xsms._twiml.split_body`) into several messages; the media go with the
-    first one.
+    1600 characters is split on word boundaries into several messages; the media go
+    with the first one.
 
     :param domain: the IA Domain, or its id.
     :param from_number: a number bound to an application of the domain.

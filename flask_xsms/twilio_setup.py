@@ -217,8 +217,8 @@ class NumberStatus:
 def check(domain: Domain | str | None = None) -> list[NumberStatus]:
     """Look up each bound number of ``domain`` (all domains when ``None``) in Twilio.
 
-    Uses the REST client of each number's account (:func:`flask_xsms._twilio_api.client`)
-    and compares with :func:`flask_xsms.integrations.webhook_urls`. Outside a request the
+    Uses the Twilio REST client of each number's account (with
+    :data:`XSMS_TWILIO_TIMEOUT` and :data:`XSMS_TWILIO_API_BASE_URL`) and compares with :func:`flask_xsms.integrations.webhook_urls`. Outside a request the
     URLs need :data:`XSMS_PUBLIC_BASE_URL` (or ``SERVER_NAME``); without either every
     number is :data:`UNKNOWN`. Never raises for Twilio's errors.
 

@@ -619,3 +619,24 @@ def test_stand_in_answers_like_twilio(twilio_api: TwilioStandIn) -> None:
 def test_bad_sending_config_is_refused_at_start_up(tmp_path: t.Any, key: str, value: t.Any) -> None:
     with pytest.raises(ValueError, match=key):
         create_host_app(f"sqlite:///{tmp_path / 'x.sqlite'}", **{key: value})
+
+
+def test_send_says_when_it_commits_the_callers_pending_changes(
+    outbound_app: Flask, twilio_api: TwilioStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    from flask_xsms.models import OptOut
+
+    with outbound_app.app_context():
+        session = get_state().session
+        with caplog.at_level("WARNING", logger="flask_xsms"):
+            send(CARE, from_number="+14155550100", to=CUSTOMER, body="nothing pending")
+        assert not [r for r in caplog.records if "pending" in r.getMessage()]
+        # the caller's own unfinished work, in the shared session
+        session.add(OptOut(account_id="acme", service_number="+1", customer_number="+2",
+                           opted_out=False, reason="the caller's"))
+        with caplog.at_level("WARNING", logger="flask_xsms"):
+            send(CARE, from_number="+14155550100", to=CUSTOMER, body="with pending work")
+        (warning,) = [r for r in caplog.records if "pending" in r.getMessage()]
+        assert "1 pending change(s) of the caller (OptOut)" in warning.getMessage()
+        session.rollback()  # too late: send() committed it
+        assert session.scalar(sa.select(OptOut).filter_by(reason="the caller's")) is not None
