@@ -6,6 +6,7 @@ import typing as t
 
 import pytest
 
+from flask_xsms.numbers import bindable_applications
 from flask_xsms.numbers import PLUS_SIGN_REQUIRED
 from flask_xsms.numbers import replace_bindings
 
@@ -103,3 +104,23 @@ def test_operator_binds_a_whatsapp_sender(
     assert twilio.number_updates == []
     assert page.evaluate("document.scrollingElement.scrollWidth") <= width
     page.screenshot(path=str(OUTPUT_DIR / f"settings-whatsapp-saved-{width}.png"), full_page=True)
+
+
+def test_a_messaging_service_offers_no_configure_button_either(
+    context: t.Any, example_server: ExampleServer, twilio: TwilioStandIn
+) -> None:
+    from flask_xsms import Pair
+
+    service = "MG" + "0123456789abcdef" * 2
+    with example_server.app.app_context():
+        care = _domain(example_server, "Customer Care", "production")
+        application = next(a for a in bindable_applications(care) if "Care Assistant" in a.name)
+        replace_bindings(care, [Pair(service, application.id)])
+    page = context.new_page()
+    open_settings(page, PRODUCTION_CARE)
+    settings_ready(page)
+    row = page.locator("[data-xsms-row]").nth(0)
+    expect(row).to_contain_text("not supported for Messaging Services")
+    expect(row.get_by_role("button", name="Configure in Twilio")).to_be_hidden()
+    expect(page.get_by_text("Twilio: 1 to set in the Twilio console.")).to_be_visible()
+    expect(page.get_by_role("button", name="Configure all in Twilio")).to_be_disabled()

@@ -7,9 +7,11 @@
   var CONFIGURED = "configured";
   var NOT_IN_ACCOUNT = "not_in_account";
 
-  // A WhatsApp sender is configured in the Twilio console: nothing to configure from here.
+  // WhatsApp senders and Messaging Services are configured in the Twilio console:
+  // nothing to configure from here.
+  var IN_CONSOLE = ["whatsapp", "messaging_service"];
   function inConsole(status) {
-    return Boolean(status && status.error && status.error.reason === "whatsapp");
+    return Boolean(status && status.error && IN_CONSOLE.indexOf(status.error.reason) >= 0);
   }
 
   function configurable(status) {
