@@ -9,9 +9,6 @@ from flask import current_app
 
 from . import _channels as channels
 from . import whatsapp
-from ._channels import SMS
-from ._channels import on_channel
-from ._channels import split_address
 from .errors import NumberError
 from ._state import get_state
 from .integrations import integration_for
@@ -29,18 +26,15 @@ _MAX_OFFSET = 2**63 - 1
 def number_filter(raw: str | None) -> str:
     """What a number filter matches: ``raw`` normalised like on the settings page.
 
-    ``+1 (415) 555-0100`` gives ``+14155550100``; a Messaging Service SID and a channel
-    address (``whatsapp:+1 415 523 8886``) are kept in Twilio's spelling; empty text gives
-    ``""`` (no filter).
+    ``+1 (415) 555-0100`` gives ``+14155550100``, ``WhatsApp:+1 415 523 8886`` gives
+    ``whatsapp:+14155238886``, a Messaging Service SID is kept in Twilio's spelling; empty
+    text gives ``""`` (no filter).
 
     :raises NumberError: when ``raw`` is none of these, with a message to show.
     """
     text = (raw or "").strip()
     if not text:
         return ""
-    channel, rest = split_address(text)
-    if channel != SMS and rest.strip().startswith("+"):
-        return on_channel(channel, normalize_number(rest))
     try:
         return normalize_number(text)
     except NumberError as e:

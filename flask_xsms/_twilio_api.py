@@ -59,9 +59,7 @@ def client(credentials: Credentials) -> t.Iterator[Client]:
         http_client=http_client,
         environment={},
     )
-    base_url = config["XSMS_TWILIO_API_BASE_URL"]
-    if base_url:
-        rest.api.base_url = base_url.rstrip("/")
+    rest.api.base_url = api_base_url()
     try:
         yield rest
     finally:

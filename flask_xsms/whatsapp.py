@@ -55,25 +55,11 @@ ERROR_HELP: dict[str, str] = {
 _CONTENT_SID = re.compile(r"^HX[0-9a-f]{32}$", re.IGNORECASE)
 
 
-def last_customer_message_at(
-    integration_id: int, sender: str, customer: str
-) -> dt.datetime | None:
-    """When ``customer`` last wrote to ``sender`` (a bound address, or Messaging Service)."""
-    latest = get_state().session.scalar(
-        sa.select(sa.func.max(Conversation.last_message_at)).where(
-            Conversation.integration_id == integration_id,
-            Conversation.service_number == sender,
-            Conversation.customer_number == customer,
-        )
-    )
-    return as_utc(latest) if latest is not None else None
-
-
 def window_closes_at(integration_id: int, sender: str, customer: str) -> dt.datetime | None:
-    """When the customer service window with ``customer`` closes (or closed); ``None``
-    when the customer never wrote."""
-    last = last_customer_message_at(integration_id, sender, customer)
-    return last + WINDOW if last is not None else None
+    """When the customer service window with ``customer`` closes (or closed): 24 hours
+    after their last message to ``sender`` (a bound address, or Messaging Service);
+    ``None`` when the customer never wrote."""
+    return windows(integration_id, [(sender, customer)]).get((sender, customer))
 
 
 def windows(
@@ -103,16 +89,13 @@ def windows(
     }
 
 
-def check_window(
-    integration_id: int, sender: str, customer: str, *, now: dt.datetime | None = None
-) -> None:
+def check_window(integration_id: int, sender: str, customer: str) -> None:
     """Refuse a free-form message to ``customer`` outside the window.
 
     :raises WhatsAppWindowClosed: with when the window closed (or that it never opened).
     """
     closes = window_closes_at(integration_id, sender, customer)
-    now = now or utcnow()
-    if closes is not None and now < closes:
+    if closes is not None and utcnow() < closes:
         return
     if closes is None:
         since = f"{customer} has not written to {sender} yet"

@@ -84,6 +84,27 @@ def serve_example(
         app.extensions["sqlalchemy"].engine.dispose()
 
 
+_ROOM_IN_SELECT = """(select, length) => {
+    const style = getComputedStyle(select);
+    const probe = document.createElement("span");
+    probe.style.font = style.font;
+    probe.style.whiteSpace = "pre";
+    probe.textContent = select.selectedOptions[0].text.slice(0, length ?? undefined);
+    document.body.append(probe);
+    const text = probe.getBoundingClientRect().width;
+    probe.remove();
+    const inner = select.clientWidth - parseFloat(style.paddingLeft)
+        - parseFloat(style.paddingRight);
+    return inner - 32 - text;
+}"""
+
+
+def room_in_select(select: t.Any, length: int | None = None) -> float:
+    """Pixels to spare in a closed dropdown for its chosen option's text (its first
+    ``length`` characters); the arrow takes about 2rem. Negative: the text is cut."""
+    return float(select.evaluate(_ROOM_IN_SELECT, length))
+
+
 def serve_twilio(auth_token: str | None = None) -> t.Iterator[TwilioStandIn]:
     """A Twilio stand-in for a module's example server; with ``auth_token``, it refuses
     other credentials as Twilio does."""
@@ -107,6 +128,22 @@ def serve_example_on_twilio(
         XSMS_TWILIO_AUTH_TOKEN=AUTH_TOKEN,
         XSMS_TWILIO_API_BASE_URL=twilio.url,
     )
+
+
+@pytest.fixture(scope="module", name="twilio")
+def checking_twilio_fixture() -> t.Iterator[TwilioStandIn]:
+    """A Twilio stand-in that takes only the tests' credentials."""
+    from .signing import AUTH_TOKEN
+
+    yield from serve_twilio(AUTH_TOKEN)
+
+
+@pytest.fixture(scope="module", name="example_server")
+def example_on_twilio_fixture(
+    tmp_path_factory: pytest.TempPathFactory, twilio: TwilioStandIn
+) -> t.Iterator[ExampleServer]:
+    """The example app with the tests' credentials, talking to the ``twilio`` stand-in."""
+    yield from serve_example_on_twilio(tmp_path_factory, twilio)
 
 
 @pytest.fixture(scope="module", name="example_server")

@@ -12,6 +12,7 @@ from flask_xsms.numbers import replace_bindings
 from .browser import expect
 from .browser import ExampleServer
 from .browser import FIXTURES
+from .browser import room_in_select
 from .browser import OUTPUT_DIR
 
 pytestmark = pytest.mark.browser
@@ -179,21 +180,7 @@ def test_the_number_reads_in_full_and_the_message_counts_segments(
     open_simulator(page, width, "+14155550166")
     select = page.get_by_label("Twilio number")
     # The chosen option's text fits the closed dropdown (its arrow takes about 2rem).
-    room = select.evaluate(
-        """select => {
-            const style = getComputedStyle(select);
-            const probe = document.createElement("span");
-            probe.style.font = style.font;
-            probe.style.whiteSpace = "pre";
-            probe.textContent = select.selectedOptions[0].text;
-            document.body.append(probe);
-            const text = probe.getBoundingClientRect().width;
-            probe.remove();
-            const inner = select.clientWidth - parseFloat(style.paddingLeft)
-                - parseFloat(style.paddingRight);
-            return inner - 32 - text;
-        }"""
-    )
+    room = room_in_select(select)
     assert room >= 0, f"the option is {-room:.0f} px too wide"
 
     counter = page.locator("[data-xsms-sim-segments]")

@@ -14,6 +14,7 @@ from flask_xsms import signals
 from .browser import expect
 from .browser import ExampleServer
 from .browser import FIXTURES
+from .browser import room_in_select
 from .browser import OUTPUT_DIR
 from .browser import serve_example
 from .browser import serve_twilio
@@ -33,19 +34,6 @@ PICTURE = "https://cdn.example.com/parcel.jpg"
 WIDTHS = {"phone": 390, "desktop": 1280}
 #: How many pixels the first ``length`` characters of the chosen option leave free in the
 #: closed dropdown (its arrow takes about 2rem).
-ROOM_IN_SELECT = """([select, length]) => {
-    const style = getComputedStyle(select);
-    const probe = document.createElement("span");
-    probe.style.font = style.font;
-    probe.style.whiteSpace = "pre";
-    probe.textContent = select.selectedOptions[0].text.slice(0, length);
-    document.body.append(probe);
-    const text = probe.getBoundingClientRect().width;
-    probe.remove();
-    const inner = select.clientWidth - parseFloat(style.paddingLeft)
-        - parseFloat(style.paddingRight);
-    return inner - 32 - text;
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +118,7 @@ def test_a_developer_chats_with_the_demo_bot_over_whatsapp(
     # The closed dropdown shows the channel and the number in full; on a phone the
     # application's name may end in an ellipsis.
     shown = len("WhatsApp +14155238886") if width < 600 else len(WA_OPTION)
-    room = page.evaluate(ROOM_IN_SELECT, [number.element_handle(), shown])
+    room = room_in_select(number, shown)
     assert room >= 0, f"the chosen option is {-room:.0f} px too wide"
     # ...and the channel chooses the number, back and forth.
     sms.check()

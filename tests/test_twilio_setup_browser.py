@@ -8,9 +8,8 @@ import pytest
 from .browser import expect
 from .browser import browser_fixture
 from .browser import context_fixture
-from .browser import ExampleServer
-from .browser import serve_example_on_twilio
-from .browser import serve_twilio
+from .browser import checking_twilio_fixture
+from .browser import example_on_twilio_fixture
 from .browser import signed_in_fixture
 from .signing import AUTH_TOKEN
 from .browser import OUTPUT_DIR
@@ -24,20 +23,11 @@ from .twilio_server import TwilioStandIn
 
 pytestmark = pytest.mark.browser
 browser, signed_in, context = browser_fixture, signed_in_fixture, context_fixture
+twilio, example_server = checking_twilio_fixture, example_on_twilio_fixture
 
 OLD_URL = "https://old.example.com/sms"
 
 
-@pytest.fixture(scope="module")
-def twilio() -> t.Iterator[TwilioStandIn]:
-    yield from serve_twilio(AUTH_TOKEN)
-
-
-@pytest.fixture(scope="module")
-def example_server(
-    tmp_path_factory: pytest.TempPathFactory, twilio: TwilioStandIn
-) -> t.Iterator[ExampleServer]:
-    yield from serve_example_on_twilio(tmp_path_factory, twilio)
 
 
 def bind(page: t.Any, number: str, application: str) -> None:

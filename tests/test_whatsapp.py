@@ -85,6 +85,14 @@ def text_in(client: FlaskClient, bound: Bound, **fields: str | None) -> t.Any:
     return response, params
 
 
+def whatsapp_conversation(bound: Bound) -> Conversation:
+    """The WhatsApp customer's one conversation."""
+    (conversation,) = [
+        c for c in bound.conversations() if c.customer_number == WHATSAPP_CUSTOMER
+    ]
+    return conversation
+
+
 def age_conversations(app: Flask, customer: str, age: dt.timedelta) -> None:
     """Make the customer's last message ``age`` old, as if that time had passed."""
     session = get_state(app).session
@@ -280,9 +288,7 @@ def test_an_operator_replies_on_whatsapp_within_the_window(
     subscribe(lambda sender, **kw: None)
     text_in(client, whatsapp, Body="I need a person")
     domain = directory.domains["1"]
-    (conversation,) = [
-        c for c in whatsapp.conversations() if c.customer_number == WHATSAPP_CUSTOMER
-    ]
+    conversation = whatsapp_conversation(whatsapp)
     ana = Operator("7", "Ana")
     conversations.take_over(domain, conversation.id, ana)
     conversations.reply(domain, conversation.id, ana, "Hello, this is Ana")
@@ -397,9 +403,7 @@ def test_an_agent_desk_reply_outside_the_window_is_refused_with_nothing_stored(
 ) -> None:
     subscribe(lambda sender, **kw: None)
     text_in(client, whatsapp, Body="hello")
-    (conversation,) = [
-        c for c in whatsapp.conversations() if c.customer_number == WHATSAPP_CUSTOMER
-    ]
+    conversation = whatsapp_conversation(whatsapp)
     url = f"/xsms/api/domains/1/conversations/{conversation.id}"
     assert client.post(url + "/take-over").status_code == 200
     age_conversations(app, WHATSAPP_CUSTOMER, dt.timedelta(hours=25))

@@ -15,10 +15,9 @@ from .browser import context_fixture
 from .browser import expect
 from .browser import ExampleServer
 from .browser import OUTPUT_DIR
-from .browser import serve_example_on_twilio
-from .browser import serve_twilio
+from .browser import checking_twilio_fixture
+from .browser import example_on_twilio_fixture
 from .browser import signed_in_fixture
-from .signing import AUTH_TOKEN
 from .test_browser import _domain
 from .test_browser import domain_bindings
 from .test_browser import open_settings
@@ -28,21 +27,12 @@ from .twilio_server import TwilioStandIn
 
 pytestmark = pytest.mark.browser
 browser, signed_in, context = browser_fixture, signed_in_fixture, context_fixture
+twilio, example_server = checking_twilio_fixture, example_on_twilio_fixture
 
 SENDER = "whatsapp:+14155238886"
 WIDTHS = {"phone": 390, "desktop": 1280}
 
 
-@pytest.fixture(scope="module")
-def twilio() -> t.Iterator[TwilioStandIn]:
-    yield from serve_twilio(AUTH_TOKEN)
-
-
-@pytest.fixture(scope="module")
-def example_server(
-    tmp_path_factory: pytest.TempPathFactory, twilio: TwilioStandIn
-) -> t.Iterator[ExampleServer]:
-    yield from serve_example_on_twilio(tmp_path_factory, twilio)
 
 
 @pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
